@@ -1,0 +1,83 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from .platforms import all_platforms, get_platform
+
+
+def _credential_help():
+    return _(
+        "One name=value per line. Leave blank to keep what is stored; stored values "
+        "are never shown. Names per platform: %(names)s"
+    ) % {
+        "names": "; ".join(
+            "%s: %s" % (p.code, ", ".join(p.credential_fields)) for p in all_platforms()
+        )
+    }
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never renders a value back, like a password input."""
+
+    def format_value(self, value):
+        return None
+
+
+class AccountForm(WagtailAdminModelForm):
+    """The filing form of an account, with write-only credentials."""
+
+    new_credentials = forms.CharField(
+        label=_("Set new credentials"),
+        required=False,
+        widget=WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_credentials"].help_text = _credential_help()
+        user = self.for_user
+        if user is not None and "unit" in self.fields:
+            from .permissions import account_units
+
+            self.fields["unit"].queryset = account_units(user, "add")
+
+    def clean_new_credentials(self):
+        raw = self.cleaned_data.get("new_credentials") or ""
+        if not raw.strip():
+            return {}
+        values = {}
+        for number, line in enumerate(raw.splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise forms.ValidationError(
+                    _("Line %(number)d: write name=value.") % {"number": number}
+                )
+            values[name.strip()] = value.strip()
+        return values
+
+    def clean(self):
+        cleaned = super().clean()
+        values = cleaned.get("new_credentials") or {}
+        platform = cleaned.get("platform")
+        if values and platform:
+            known = set(get_platform(platform).credential_fields)
+            unknown = sorted(set(values) - known)
+            if unknown:
+                self.add_error(
+                    "new_credentials",
+                    _("Unknown names for this platform: %(unknown)s. Expected: "
+                      "%(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))},
+                )  # fmt: skip
+        return cleaned
+
+    def save(self, commit=True):
+        values = self.cleaned_data.get("new_credentials") or {}
+        if values:
+            merged = self.instance.get_credentials() if self.instance.pk else {}
+            merged.update(values)
+            self.instance.set_credentials(**merged)
+        return super().save(commit=commit)

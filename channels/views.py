@@ -1,0 +1,99 @@
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+)
+from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.snippets.views.snippets import (
+    CreateView,
+    DeleteView,
+    EditView,
+    IndexView,
+    SnippetViewSet,
+)
+
+from .forms import AccountForm
+from .models import Account
+
+
+class CredentialsColumn(BooleanColumn):
+    """Shows whether credentials are set, never what they are."""
+
+    def get_value(self, instance):
+        return instance.has_credentials
+
+
+class AccountIndexView(IndexView):
+    def get_base_queryset(self):
+        return self.permission_policy.instances_user_has_any_permission_for(
+            self.request.user, ["view"]
+        ).select_related("unit")
+
+
+class InstancePermissionMixin:
+    instance_action = "change"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not self.user_has_permission_for_instance(self.instance_action, self.object):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AccountEditView(InstancePermissionMixin, EditView):
+    pass
+
+
+class AccountDeleteView(InstancePermissionMixin, DeleteView):
+    instance_action = "delete"
+
+
+class AccountViewSet(SnippetViewSet):
+    model = Account
+    icon = "globe"
+    menu_label = _("Accounts")
+    menu_order = 210
+    add_to_admin_menu = True
+    list_display = [
+        "name",
+        Column("platform", label=_("platform"), accessor="get_platform_display"),
+        "unit",
+        Column("status", label=_("status"), accessor="get_status_display"),
+        CredentialsColumn("credentials", label=_("credentials set")),
+    ]
+    list_filter = ["unit", "platform", "status"]
+    search_fields = ["name", "platform_account_id"]
+    index_view_class = AccountIndexView
+    edit_view_class = AccountEditView
+    delete_view_class = AccountDeleteView
+    add_view_class = CreateView
+
+    edit_handler = ObjectList([
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("unit"), FieldPanel("platform")]),
+                FieldRowPanel([FieldPanel("name"), FieldPanel("platform_account_id")]),
+                FieldPanel("home_url"),
+                FieldRowPanel(
+                    [FieldPanel("is_verified"), FieldPanel("verification_subject")]
+                ),
+                FieldPanel("purpose"),
+                FieldRowPanel([FieldPanel("opened_on"), FieldPanel("status")]),
+            ],
+            heading=_("Filing"),
+        ),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("leader_name"), FieldPanel("leader_phone")])],
+            heading=_("Responsible leader"),
+        ),
+        InlinePanel("administrators", heading=_("Administrators"), label=_("Administrator"), min_num=1),  # noqa: E501
+        FieldPanel("publishing_units"),
+        MultiFieldPanel(
+            [FieldPanel("api_base_url"), FieldPanel("new_credentials")],
+            heading=_("Connection"),
+        ),
+    ], base_form_class=AccountForm)  # fmt: skip

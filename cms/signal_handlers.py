@@ -1,0 +1,50 @@
+"""Side effects of cms models, connected from ``CmsConfig.ready``."""
+
+from django.db.models.signals import post_delete, post_migrate, post_save
+
+from .models import RoleAssignment, Unit
+
+
+def provision_unit_on_save(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    from .roles import provision_unit
+
+    provision_unit(instance)
+
+
+def sync_membership_on_change(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    from .roles import sync_membership
+
+    sync_membership(instance.user)
+
+
+def ensure_home_page(sender, app_config, using="default", **kwargs):
+    if app_config.label != "cms":
+        return
+    from .site import ensure_home_page as ensure
+
+    ensure(using=using)
+
+
+def enable_sqlite_wal(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL;")
+            cursor.execute("PRAGMA synchronous=NORMAL;")
+
+
+def register_signal_handlers():
+    from django.db.backends.signals import connection_created
+
+    post_save.connect(provision_unit_on_save, sender=Unit, dispatch_uid="cms_unit")
+    post_save.connect(
+        sync_membership_on_change, sender=RoleAssignment, dispatch_uid="cms_ra_save"
+    )
+    post_delete.connect(
+        sync_membership_on_change, sender=RoleAssignment, dispatch_uid="cms_ra_del"
+    )
+    post_migrate.connect(ensure_home_page, dispatch_uid="cms_home_page")
+    connection_created.connect(enable_sqlite_wal, dispatch_uid="cms_sqlite_wal")
