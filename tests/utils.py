@@ -1,0 +1,89 @@
+"""Shared builders for tests: units, people with roles, accounts, releases."""
+
+import io
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.core.files.images import ImageFile
+from PIL import Image as PILImage
+
+from channels.models import Account, AccountAdministrator
+from cms.models import CreditedImage, ReleasePage, RoleAssignment, Unit
+
+PASSWORD = "Rongmei-test-2026!"  # noqa: S105
+_counter = itertools.count(1)
+
+
+def make_unit(name=None, code=None, kind=Unit.Kind.SECONDARY, **kwargs):
+    n = next(_counter)
+    return Unit.objects.create(
+        name=name or f"单位{n}", code=code or f"unit{n}", kind=kind, **kwargs
+    )
+
+
+def make_managing_department():
+    unit = Unit.managing_department()
+    return unit or make_unit("宣传部", "xcb", kind=Unit.Kind.MANAGING)
+
+
+def make_user(username=None, roles=(), password=PASSWORD, **kwargs):
+    """Create a user holding ``roles``: an iterable of (unit, role) pairs."""
+    username = username or f"user{next(_counter)}"
+    user = get_user_model().objects.create_user(
+        username=username, password=password, email=f"{username}@example.cn", **kwargs
+    )
+    for unit, role in roles:
+        RoleAssignment.objects.create(user=user, unit=unit, role=role)
+    return user
+
+
+def make_account(unit, platform="weibo", name=None, status=Account.Status.RUNNING,
+                 credentials=None, **kwargs):  # fmt: skip
+    account = Account(
+        unit=unit,
+        platform=platform,
+        name=name or f"{unit.name}{platform}{next(_counter)}",
+        leader_name="王主任",
+        leader_phone="010-12345678",
+        status=status,
+        **kwargs,
+    )
+    if credentials:
+        account.set_credentials(**credentials)
+    account.save()
+    AccountAdministrator.objects.create(
+        account=account, name="李管理", phone="13800138000", email="admin@example.cn"
+    )
+    return account
+
+
+def make_image(title="图片", credit="摄影：张三", color=(180, 30, 30), **kwargs):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (640, 360), color).save(buffer, "JPEG")
+    buffer.seek(0)
+    return CreditedImage.objects.create(
+        title=title,
+        credit=credit,
+        file=ImageFile(buffer, name=f"{title}.jpg"),
+        **kwargs,
+    )
+
+
+def make_release(unit, title=None, publish=False, user=None, **kwargs):
+    title = title or f"稿件{next(_counter)}"
+    release = ReleasePage(
+        title=title,
+        slug=f"release-{next(_counter)}",
+        owner=user,
+        digest=kwargs.pop("digest", "摘要"),
+        body=kwargs.pop(
+            "body", [("paragraph", "<p>正文第一段。</p>"), ("heading", "小标题")]
+        ),
+        **kwargs,
+    )
+    unit.section.add_child(instance=release)
+    revision = release.save_revision(user=user)
+    if publish:
+        revision.publish(user=user)
+        release.refresh_from_db()
+    return release
