@@ -75,6 +75,7 @@ def make_release(unit, title=None, publish=False, user=None, **kwargs):
         title=title,
         slug=f"release-{next(_counter)}",
         owner=user,
+        live=False,
         digest=kwargs.pop("digest", "摘要"),
         body=kwargs.pop(
             "body", [("paragraph", "<p>正文第一段。</p>"), ("heading", "小标题")]

@@ -1,5 +1,7 @@
 """Local development and the demo: SQLite, the ORM broker, secrets kept under var/."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .env import (
     env_bool,
@@ -18,3 +20,6 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# The dev server serves static files from the apps; whitenoise wants the folder.
+WHITENOISE_USE_FINDERS = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -15,8 +15,10 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 MEDIA_ROOT = env("MEDIA_ROOT") or tempfile.mkdtemp(prefix="rongmei-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="rongmei-test-static-")
 ALLOWED_HOSTS = ["*"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 RONGMEI_PUBLIC_BASE_URL = "http://testserver"
+LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "wagtail": {"level": "WARNING"}}}  # noqa: F405, E501
