@@ -66,12 +66,17 @@ class AccountForm(WagtailAdminModelForm):
             known = set(get_platform(platform).credential_fields)
             unknown = sorted(set(values) - known)
             if unknown:
+                message = _(
+                    "Unknown names for this platform: %(unknown)s. Expected: %(known)s."
+                )
                 self.add_error(
                     "new_credentials",
-                    _("Unknown names for this platform: %(unknown)s. Expected: "
-                      "%(known)s.")
-                    % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))},
-                )  # fmt: skip
+                    message
+                    % {
+                        "unknown": ", ".join(unknown),
+                        "known": ", ".join(sorted(known)),
+                    },
+                )
         return cleaned
 
     def save(self, commit=True):

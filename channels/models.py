@@ -21,11 +21,7 @@ class AccountQuerySet(models.QuerySet):
     def publishable_by(self, unit):
         """Accounts a release of ``unit`` may target: running accounts the unit
         owns or that are opened to it."""
-        return (
-            self.running()
-            .filter(Q(unit=unit) | Q(publishing_units=unit))
-            .distinct()
-        )
+        return self.running().filter(Q(unit=unit) | Q(publishing_units=unit)).distinct()
 
 
 class Account(index.Indexed, ClusterableModel):
@@ -43,9 +39,7 @@ class Account(index.Indexed, ClusterableModel):
         on_delete=models.PROTECT,
         related_name="accounts",
     )
-    platform = models.CharField(
-        _("platform"), max_length=32, choices=platform_choices
-    )
+    platform = models.CharField(_("platform"), max_length=32, choices=platform_choices)
     name = models.CharField(_("account name"), max_length=100)
     platform_account_id = models.CharField(
         _("platform account ID"),

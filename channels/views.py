@@ -1,3 +1,4 @@
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import (
@@ -8,16 +9,20 @@ from wagtail.admin.panels import (
     ObjectList,
 )
 from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.snippets.views import chooser
 from wagtail.snippets.views.snippets import (
     CreateView,
     DeleteView,
     EditView,
+    HistoryView,
     IndexView,
     SnippetViewSet,
+    UsageView,
 )
 
 from .forms import AccountForm
 from .models import Account
+from .permissions import AccountPermissionPolicy
 
 
 class CredentialsColumn(BooleanColumn):
@@ -52,6 +57,49 @@ class AccountDeleteView(InstancePermissionMixin, DeleteView):
     instance_action = "delete"
 
 
+class AccountHistoryView(InstancePermissionMixin, HistoryView):
+    pass
+
+
+class AccountUsageView(InstancePermissionMixin, UsageView):
+    pass
+
+
+class VisibleAccountsMixin:
+    """Choosers list only the accounts the user may see."""
+
+    def get_object_list(self):
+        policy = AccountPermissionPolicy(Account)
+        return policy.instances_user_has_any_permission_for(
+            self.request.user, ["view"]
+        ).select_related("unit")
+
+
+class AccountChooseView(VisibleAccountsMixin, chooser.ChooseView):
+    pass
+
+
+class AccountChooseResultsView(VisibleAccountsMixin, chooser.ChooseResultsView):
+    pass
+
+
+class AccountChosenView(chooser.SnippetChosenView):
+    def get_object(self, pk):
+        account = super().get_object(pk)
+        policy = AccountPermissionPolicy(Account)
+        if not policy.user_has_permission_for_instance(
+            self.request.user, "view", account
+        ):
+            raise PermissionDenied
+        return account
+
+
+class AccountChooserViewSet(chooser.SnippetChooserViewSet):
+    choose_view_class = AccountChooseView
+    choose_results_view_class = AccountChooseResultsView
+    chosen_view_class = AccountChosenView
+
+
 class AccountViewSet(SnippetViewSet):
     model = Account
     icon = "globe"
@@ -70,12 +118,19 @@ class AccountViewSet(SnippetViewSet):
     index_view_class = AccountIndexView
     edit_view_class = AccountEditView
     delete_view_class = AccountDeleteView
+    history_view_class = AccountHistoryView
+    usage_view_class = AccountUsageView
     add_view_class = CreateView
+    chooser_viewset_class = AccountChooserViewSet
 
     edit_handler = ObjectList([
         MultiFieldPanel(
             [
-                FieldRowPanel([FieldPanel("unit"), FieldPanel("platform")]),
+                # A plain select, so only the units the user manages are offered
+                # (the unit chooser would list every unit).
+                FieldRowPanel(
+                    [FieldPanel("unit", widget=forms.Select), FieldPanel("platform")]
+                ),
                 FieldRowPanel([FieldPanel("name"), FieldPanel("platform_account_id")]),
                 FieldPanel("home_url"),
                 FieldRowPanel(

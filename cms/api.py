@@ -1,27 +1,90 @@
 """The headless API at /api/v2/: releases, images, documents, units, accounts.
 
 Wagtail's viewsets, with conditional GET (ETag from the content, Last-Modified
-from the data) and querysets that fetch a listing in a fixed number of queries.
+from the data), a 400 with a JSON message for any malformed query, and listings
+that fetch what their fields need in a fixed number of queries.
 """
 
-from django.core.exceptions import FieldError, ValidationError
-from django.db.models import Max
+from collections import defaultdict
+from types import SimpleNamespace
+
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
+from django.db.models import Max, Prefetch, prefetch_related_objects
+from django.utils import timezone
 from django.utils.http import http_date
 from rest_framework.exceptions import ParseError
+from rest_framework.renderers import JSONRenderer
+from taggit.managers import TaggableManager
+from wagtail.api.v2 import filters
+from wagtail.api.v2.pagination import WagtailPagination
+from wagtail.api.v2.serializers import (
+    ChildRelationField,
+    PageAliasOfField,
+    PageLocaleField,
+    RelatedField,
+)
+from wagtail.api.v2.serializers import TagsField as WagtailTagsField
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.fields import ImageRenditionField
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import PageLogEntry
 
-from .models import ReleasePage, Unit
+from .models import Unit
+
+
+class APIPagination(WagtailPagination):
+    """Wagtail's pagination, answering an offset past the last item with an empty
+    page without asking the database, which refuses offsets beyond 64 bits."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = super().paginate_queryset(queryset, request, view)
+        # Validated by the call above.
+        if int(request.GET.get("offset", 0)) >= self.total_count:
+            return []
+        return page
+
+
+class SearchFilter(filters.SearchFilter):
+    """Wagtail's search filter, reading double quotes in the query as spaces and
+    a query of nothing but spaces as an empty one.
+
+    The SQLite full-text backend puts each term in double quotes without escaping
+    the ones inside it, so a quote in a term is an FTS5 syntax error (its tokenizer
+    splits words at quotes anyway); and it fails on a query without terms unless
+    the query is empty.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        search = request.GET.get("search")
+        cleaned = search and " ".join(search.replace('"', " ").split())
+        if cleaned != search:
+            query = request.GET.copy()
+            query["search"] = cleaned
+            # The filter reads nothing from the request but its query.
+            request = SimpleNamespace(GET=query)
+        return super().filter_queryset(request, queryset, view)
+
+
+class TagsField(WagtailTagsField):
+    """Tag names in alphabetical order, read from the tags fetched with the
+    listing when they were (Wagtail's field always queries)."""
+
+    def to_representation(self, value):
+        return sorted(tag.name for tag in value.all())
 
 
 class ConditionalAPIMixin:
-    """Send Last-Modified; turn malformed input into a 400 with a JSON message.
+    """Answer JSON only; send Last-Modified; turn malformed input into a 400 with
+    a JSON message.
 
     The ETag and the 304 answer come from ``cms.middleware.APIConditionalGet``.
     """
+
+    # The browsable API would answer errors in HTML.
+    renderer_classes = [JSONRenderer]
+    pagination_class = APIPagination
 
     #: The model field whose latest value dates the data this viewset serves.
     last_modified_field = None
@@ -33,47 +96,127 @@ class ConditionalAPIMixin:
             "latest"
         ]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Databases refuse them (PostgreSQL) or cut strings short at them (SQLite
+        # full-text search).
+        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
+            raise BadRequestError("null characters are not allowed in the query")
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             latest = self.last_modified()
-            if latest is not None:
+            # An HTTP date counts whole seconds. A date naming the current second
+            # could be followed by another change within it, which a client asking
+            # If-Modified-Since with that date would never see.
+            if latest is not None and latest < timezone.now().replace(microsecond=0):
                 response.headers["Last-Modified"] = http_date(latest.timestamp())
         return response
 
     def handle_exception(self, exc):
-        if isinstance(exc, (ValueError, TypeError, FieldError, ValidationError,
-                            ParseError, OverflowError)):  # fmt: skip
+        if isinstance(exc, (ValueError, FieldError, ValidationError, ParseError,
+                            OverflowError)):  # fmt: skip
             exc = BadRequestError(
                 "Invalid query parameter: %s" % (getattr(exc, "detail", None) or exc)
             )
         return super().handle_exception(exc)
 
 
-class ReleasePagesAPIViewSet(ConditionalAPIMixin, PagesAPIViewSet):
+class ListingPrefetchMixin:
+    """Fetch the related objects a listing's fields read in one query per relation,
+    after pagination, and only for the fields asked for."""
+
+    #: Relations that computed fields read, by field name.
+    listing_prefetches = {}
+
+    @classmethod
+    def get_field_serializer_overrides(cls, model):
+        overrides = super().get_field_serializer_overrides(model)
+        for name in cls.get_available_fields(model):
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, TaggableManager) and name not in overrides:
+                overrides[name] = TagsField(read_only=True)
+        return overrides
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if kwargs.get("many"):
+            serializer.instance = list(serializer.instance)
+            prefetch_related_objects(
+                serializer.instance, *self.get_listing_prefetches(serializer.child)
+            )
+        return serializer
+
+    def get_listing_prefetches(self, serializer):
+        """Return the lookups that fetch what the fields of ``serializer`` read
+        from related objects, renditions included."""
+        model = serializer.Meta.model
+        lookups = set()
+        renditions = defaultdict(set)
+        for name, field in serializer.fields.items():
+            if isinstance(field, ImageRenditionField):
+                renditions[field.source].add(field.filter_spec)
+            elif isinstance(
+                field,
+                (RelatedField, PageAliasOfField, PageLocaleField, ChildRelationField,
+                 TagsField),
+            ):  # fmt: skip
+                lookups.add(field.source)
+            lookups.update(self.listing_prefetches.get(name, ()))
+        prefetches = []
+        for source, specs in sorted(renditions.items()):
+            images = model._meta.get_field(source).related_model._default_manager
+            queryset = images.prefetch_renditions(*sorted(specs))
+            prefetches.append(Prefetch(source, queryset=queryset))
+            lookups.discard(source)
+        return sorted(lookups) + prefetches
+
+
+class ReleasePagesAPIViewSet(
+    ConditionalAPIMixin, ListingPrefetchMixin, PagesAPIViewSet
+):
+    filter_backends = [
+        SearchFilter if backend is filters.SearchFilter else backend
+        for backend in PagesAPIViewSet.filter_backends
+    ]
+    listing_prefetches = {"unit_info": ["unit"]}
+
     def last_modified(self):
         # Any publish, unpublish, move or deletion changes what the API serves.
         return PageLogEntry.objects.aggregate(latest=Max("timestamp"))["latest"]
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if issubclass(queryset.model, ReleasePage):
-            queryset = queryset.select_related("unit", "cover_image").prefetch_related(
-                "cover_image__renditions", "tagged_items__tag"
-            )
-        return queryset
+    def get_base_queryset(self):
+        # Asked for up to three times a request; each time reads the view
+        # restrictions.
+        if not hasattr(self, "_base_queryset"):
+            self._base_queryset = super().get_base_queryset()
+        return self._base_queryset
 
 
-class CMSImagesAPIViewSet(ConditionalAPIMixin, ImagesAPIViewSet):
+class CMSImagesAPIViewSet(ConditionalAPIMixin, ListingPrefetchMixin, ImagesAPIViewSet):
+    filter_backends = [
+        SearchFilter if backend is filters.SearchFilter else backend
+        for backend in ImagesAPIViewSet.filter_backends
+    ]
     last_modified_field = "created_at"
     body_fields = ImagesAPIViewSet.body_fields + ["credit", "map_approval_no"]
 
 
-class CMSDocumentsAPIViewSet(ConditionalAPIMixin, DocumentsAPIViewSet):
+class CMSDocumentsAPIViewSet(
+    ConditionalAPIMixin, ListingPrefetchMixin, DocumentsAPIViewSet
+):
+    filter_backends = [
+        SearchFilter if backend is filters.SearchFilter else backend
+        for backend in DocumentsAPIViewSet.filter_backends
+    ]
     last_modified_field = "created_at"
 
 
-class UnitsAPIViewSet(ConditionalAPIMixin, BaseAPIViewSet):
+class UnitsAPIViewSet(ConditionalAPIMixin, ListingPrefetchMixin, BaseAPIViewSet):
     model = Unit
     last_modified_field = "updated_at"
     body_fields = BaseAPIViewSet.body_fields + [

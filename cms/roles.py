@@ -25,7 +25,9 @@ ROLE_PAGE_PERMISSIONS = {
     Role.FINAL_REVIEWER: ["change", "publish"],
     Role.UNIT_HEAD: ["change"],
     Role.MAINTAINER: [],
-    Role.ARCHIVIST: ["view"],
+    # Archivists read what is published on the public site, in the API and in the
+    # archive; the page explorer has no read-only permission to give them.
+    Role.ARCHIVIST: [],
 }
 
 _MEDIA_WRITE = [
@@ -59,9 +61,7 @@ ROLE_COLLECTION_PERMISSIONS = {
 ACCOUNT_MANAGER_ROLES = {Role.MAINTAINER}
 
 #: Model permissions every role group holds (admin access, at least).
-ROLE_MODEL_PERMISSIONS = {
-    role: [("wagtailadmin", "access_admin")] for role in Role
-}
+ROLE_MODEL_PERMISSIONS = {role: [("wagtailadmin", "access_admin")] for role in Role}
 
 
 def group_name(unit, role):

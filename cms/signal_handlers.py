@@ -1,6 +1,6 @@
 """Side effects of cms models, connected from ``CmsConfig.ready``."""
 
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
 from .models import RoleAssignment, Unit
 
@@ -13,12 +13,26 @@ def provision_unit_on_save(sender, instance, raw=False, **kwargs):
     provision_unit(instance)
 
 
+def remember_previous_holder(sender, instance, raw=False, **kwargs):
+    if raw or not instance.pk:
+        return
+    instance._previous_user_id = (
+        sender.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+    )
+
+
 def sync_membership_on_change(sender, instance, raw=False, **kwargs):
     if raw:
         return
+    from django.contrib.auth import get_user_model
+
     from .roles import sync_membership
 
     sync_membership(instance.user)
+    previous = getattr(instance, "_previous_user_id", None)
+    if previous and previous != instance.user_id:
+        # The assignment was handed to another person: the first one leaves.
+        sync_membership(get_user_model().objects.get(pk=previous))
 
 
 def ensure_home_page(sender, app_config, using="default", **kwargs):
@@ -40,6 +54,9 @@ def register_signal_handlers():
     from django.db.backends.signals import connection_created
 
     post_save.connect(provision_unit_on_save, sender=Unit, dispatch_uid="cms_unit")
+    pre_save.connect(
+        remember_previous_holder, sender=RoleAssignment, dispatch_uid="cms_ra_pre"
+    )
     post_save.connect(
         sync_membership_on_change, sender=RoleAssignment, dispatch_uid="cms_ra_save"
     )

@@ -38,6 +38,22 @@ class HomePage(Page):
         return context
 
 
+class SectionPermissionTester(PagePermissionTester):
+    """A unit's section is part of the fixed structure: people add releases to it,
+    but only superusers edit, move, copy, lock, unpublish or delete it."""
+
+    def _superuser_only(self):
+        return self.user.is_active and self.user.is_superuser
+
+    can_edit = can_delete = can_unpublish = can_publish = _superuser_only
+    can_lock = can_unlock = can_move = can_copy = can_set_view_restrictions = (
+        _superuser_only
+    )
+
+    def can_submit_for_moderation(self):
+        return False
+
+
 class UnitIndexPage(Page):
     """A unit's section (栏目) of the page tree, created with the unit.
 
@@ -62,6 +78,9 @@ class UnitIndexPage(Page):
     def can_create_at(cls, parent):
         # Sections are created with their unit, never by hand.
         return False
+
+    def permissions_for_user(self, user):
+        return SectionPermissionTester(user, self)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -125,9 +144,7 @@ class ReleasePage(Page):
     source_name = models.CharField(_("source name"), max_length=255, blank=True)
     source_url = models.URLField(_("source URL"), max_length=1000, blank=True)
     original_title = models.CharField(_("original title"), max_length=255, blank=True)
-    original_author = models.CharField(
-        _("original author"), max_length=100, blank=True
-    )
+    original_author = models.CharField(_("original author"), max_length=100, blank=True)
     cover_image = models.ForeignKey(
         "cms.CreditedImage",
         verbose_name=_("cover image"),

@@ -39,7 +39,9 @@ class RoleGroup(models.Model):
         verbose_name = _("role group")
         verbose_name_plural = _("role groups")
         constraints = [
-            models.UniqueConstraint(fields=["unit", "role"], name="cms_rolegroup_unique")
+            models.UniqueConstraint(
+                fields=["unit", "role"], name="cms_rolegroup_unique"
+            )
         ]
 
     def __str__(self):

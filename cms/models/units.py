@@ -31,7 +31,7 @@ class Unit(index.Indexed, models.Model):
         validators=[
             RegexValidator(
                 r"^[a-z][a-z0-9-]*$",
-                _("Use lower-case letters, digits and hyphens, starting with a letter."),
+                _("Use lower-case letters, digits and hyphens; start with a letter."),
             )
         ],
         help_text=_("Used in addresses and group names, e.g. xcb or jwc."),
@@ -111,7 +111,9 @@ class Unit(index.Indexed, models.Model):
                     "always be exactly one."
                 )
             if was == self.Kind.MANAGING and not self.is_active:
-                errors["is_active"] = _("The managing department cannot be deactivated.")
+                errors["is_active"] = _(
+                    "The managing department cannot be deactivated."
+                )
         if errors:
             raise ValidationError(errors)
 

@@ -21,4 +21,4 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 RONGMEI_PUBLIC_BASE_URL = "http://testserver"
-LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "wagtail": {"level": "WARNING"}}}  # noqa: F405, E501
+LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405

@@ -75,7 +75,9 @@ def test_deactivating_a_unit_keeps_content_but_stops_new_releases():
 
 def test_group_names_are_stable_and_renaming_the_unit_renames_the_section():
     unit = make_unit("旧名", "old")
-    groups = set(Group.objects.filter(unit_role__unit=unit).values_list("name", flat=True))
+    groups = set(
+        Group.objects.filter(unit_role__unit=unit).values_list("name", flat=True)
+    )
     unit.name = "新名"
     unit.save()
     unit.section.refresh_from_db()
@@ -113,3 +115,19 @@ def test_unit_admin_error_names_the_field_and_keeps_input(client):
     assert "后勤处" in html
     assert "Bad Code!" in html
     assert response.context["form"].errors["code"]
+
+
+def test_section_is_fixed_structure_for_unit_roles():
+    """Holders of change and publish on a section add releases to it but cannot
+    edit, delete or move the section itself."""
+    from cms.models import Role
+
+    unit = make_unit()
+    final = make_user(roles=[(unit, Role.FINAL_REVIEWER)])
+    editor = make_user(roles=[(unit, Role.EDITOR)])
+    perms = unit.section.permissions_for_user(final)
+    assert not perms.can_edit()
+    assert not perms.can_delete()
+    assert not perms.can_move()
+    assert not perms.can_unpublish()
+    assert unit.section.permissions_for_user(editor).can_add_subpage()
