@@ -1,9 +1,11 @@
 from .images import CreditedImage, CreditedRendition
 from .pages import HomePage, ReleasePage, ReleasePageTag, UnitIndexPage
 from .roles import Role, RoleAssignment, RoleGroup
+from .security import PasswordHistory, TokenScopes
 from .units import Unit
 
 __all__ = [
+    "PasswordHistory",
     "CreditedImage",
     "CreditedRendition",
     "HomePage",
@@ -12,6 +14,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "RoleGroup",
+    "TokenScopes",
     "Unit",
     "UnitIndexPage",
 ]

@@ -1,6 +1,8 @@
 """Settings shared by every environment. Everything deploy-specific comes from the
 environment (see README, "Configuration")."""
 
+from datetime import timedelta
+
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +34,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "corsheaders",
     "django_q",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -50,9 +56,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cms.security.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses logins from locked-out users and addresses before checking them.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -96,11 +112,47 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": env_int("RONGMEI_PASSWORD_MIN_LENGTH", 10)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cms.security.passwords.CharacterClassValidator"},
+    {
+        "NAME": "cms.security.passwords.PasswordHistoryValidator",
+        "OPTIONS": {"count": env_int("RONGMEI_PASSWORD_HISTORY", 5)},
+    },
 ]
+# Days a password lasts before its owner must change it; 0 turns expiry off.
+RONGMEI_PASSWORD_MAX_AGE_DAYS = env_int("RONGMEI_PASSWORD_MAX_AGE_DAYS", 90)
+
+# Login protection (django-axes): after RONGMEI_LOGIN_FAILURE_LIMIT failures within
+# RONGMEI_LOGIN_LOCKOUT_MINUTES, the username and, separately, the source address
+# are locked for that long; an administrator can unlock them sooner.
+AXES_FAILURE_LIMIT = env_int("RONGMEI_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("RONGMEI_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "cms/security/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Behind a reverse proxy, the client address comes from X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env_int("RONGMEI_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    if env_int("RONGMEI_PROXY_COUNT", 0)
+    else ["REMOTE_ADDR"]
+)
+
+# Sessions end after RONGMEI_SESSION_IDLE_MINUTES without a request, and with the
+# browser. Changing a password ends every other session (Django's session hash).
+SESSION_COOKIE_AGE = env_int("RONGMEI_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # Language and time: the admin speaks Simplified Chinese by default; English can be
 # chosen per user in the account settings.

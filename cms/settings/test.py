@@ -22,3 +22,5 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 WAGTAILADMIN_BASE_URL = "http://testserver"
 RONGMEI_PUBLIC_BASE_URL = "http://testserver"
 LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405
+# Login protection is switched on by the tests of it (they override this).
+AXES_ENABLED = False

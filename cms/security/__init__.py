@@ -1,0 +1,1 @@
+"""People's accounts: password rules, login protection, two-factor, audit."""
