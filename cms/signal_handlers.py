@@ -35,6 +35,17 @@ def sync_membership_on_change(sender, instance, raw=False, **kwargs):
         sync_membership(get_user_model().objects.get(pk=previous))
 
 
+def record_first_password(sender, instance, created, raw=False, **kwargs):
+    """``create_user`` hashes the password without ``set_password``, so the
+    history validator never hears of it: record it here."""
+    if raw or not created or not instance.has_usable_password():
+        return
+    from .models import PasswordHistory
+
+    if not PasswordHistory.objects.filter(user=instance).exists():
+        PasswordHistory.objects.create(user=instance, encoded=instance.password)
+
+
 def ensure_home_page(sender, app_config, using="default", **kwargs):
     if app_config.label != "cms":
         return
@@ -51,6 +62,7 @@ def enable_sqlite_wal(sender, connection, **kwargs):
 
 
 def register_signal_handlers():
+    from django.contrib.auth import get_user_model
     from django.db.backends.signals import connection_created
 
     post_save.connect(provision_unit_on_save, sender=Unit, dispatch_uid="cms_unit")
@@ -62,6 +74,11 @@ def register_signal_handlers():
     )
     post_delete.connect(
         sync_membership_on_change, sender=RoleAssignment, dispatch_uid="cms_ra_del"
+    )
+    post_save.connect(
+        record_first_password,
+        sender=get_user_model(),
+        dispatch_uid="cms_first_password",
     )
     post_migrate.connect(ensure_home_page, dispatch_uid="cms_home_page")
     connection_created.connect(enable_sqlite_wal, dispatch_uid="cms_sqlite_wal")
