@@ -99,10 +99,18 @@ def ensure_section(unit):
 
 
 def ensure_collection(unit):
-    root = Collection.get_first_root_node()
-    collection = root.get_children().filter(name=unit.name).first()
+    """Return the unit's media collection, creating or renaming it as needed."""
+    collection = unit.collection
     if collection is None:
-        collection = root.add_child(name=unit.name)
+        root = Collection.get_first_root_node()
+        collection = root.get_children().filter(name=unit.name).first()
+        if collection is None:
+            collection = root.add_child(name=unit.name)
+        Unit.objects.filter(pk=unit.pk).update(collection=collection)
+        unit.collection = collection
+    elif collection.name != unit.name:
+        collection.name = unit.name
+        collection.save(update_fields=["name"])
     return collection
 
 

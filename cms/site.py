@@ -1,5 +1,7 @@
 """The page tree's fixed top: one site whose root is the home page."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Locale, Page, Site
@@ -9,8 +11,10 @@ def ensure_home_page(using="default"):
     """Replace Wagtail's welcome page with our home page. Idempotent."""
     from .models import HomePage
 
-    if HomePage.objects.using(using).exists():
-        return HomePage.objects.using(using).first()
+    home = HomePage.objects.using(using).first()
+    if home is not None:
+        sync_default_site(home)
+        return home
     root = Page.get_first_root_node()
     if root is None:
         return None
@@ -22,14 +26,21 @@ def ensure_home_page(using="default"):
     root = Page.get_first_root_node()
     root.add_child(instance=home)
     home.save_revision().publish()
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        Site.objects.create(
-            hostname="localhost", port=80, root_page=home, is_default_site=True,
-            site_name=settings.WAGTAIL_SITE_NAME,
-        )  # fmt: skip
-    else:
-        site.root_page = home
-        site.site_name = settings.WAGTAIL_SITE_NAME
-        site.save()
+    sync_default_site(home)
     return home
+
+
+def sync_default_site(home):
+    """Point the default site at the home page and the configured public address."""
+    # The public address (RONGMEI_PUBLIC_BASE_URL) gives the links in the API and
+    # in what is posted to the platforms.
+    public = urlsplit(settings.RONGMEI_PUBLIC_BASE_URL)
+    port = public.port or (443 if public.scheme == "https" else 80)
+    site = Site.objects.filter(is_default_site=True).first() or Site(
+        is_default_site=True
+    )
+    site.hostname = public.hostname or "localhost"
+    site.port = port
+    site.root_page = home
+    site.site_name = settings.WAGTAIL_SITE_NAME
+    site.save()

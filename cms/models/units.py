@@ -66,6 +66,15 @@ class Unit(index.Indexed, models.Model):
         ),
     )
 
+    collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        verbose_name=_("media collection"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="unit",
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = UnitQuerySet.as_manager()

@@ -131,3 +131,16 @@ def test_section_is_fixed_structure_for_unit_roles():
     assert not perms.can_move()
     assert not perms.can_unpublish()
     assert unit.section.permissions_for_user(editor).can_add_subpage()
+
+
+def test_renaming_a_unit_keeps_its_media_collection():
+    """The unit's collection is renamed with it, so its people keep their media."""
+    unit = make_unit("图书馆", "lib")
+    collection = unit.collection
+    unit.name = "图书馆总馆"
+    unit.save()
+    unit.refresh_from_db()
+    assert unit.collection == collection
+    collection.refresh_from_db()
+    assert collection.name == "图书馆总馆"
+    assert Collection.objects.filter(name="图书馆").count() == 0
