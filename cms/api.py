@@ -15,6 +15,7 @@ from django.utils.http import http_date
 from rest_framework.exceptions import ParseError
 from rest_framework.renderers import JSONRenderer
 from taggit.managers import TaggableManager
+from wagtail.api.querysets import get_public_pages_queryset
 from wagtail.api.v2 import filters
 from wagtail.api.v2.pagination import WagtailPagination
 from wagtail.api.v2.serializers import (
@@ -29,9 +30,13 @@ from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.fields import ImageRenditionField
 from wagtail.images.api.v2.views import ImagesAPIViewSet
-from wagtail.models import PageLogEntry
+from wagtail.models import Page, PageLogEntry
 
 from .models import Unit
+
+#: Exceptions that malformed query parameters raise deep inside filters and
+#: lookups (a word where a number goes, a date that is not one).
+INPUT_ERRORS = (ValueError, FieldError, ValidationError, ParseError, OverflowError)
 
 
 class APIPagination(WagtailPagination):
@@ -75,11 +80,22 @@ class TagsField(WagtailTagsField):
         return sorted(tag.name for tag in value.all())
 
 
+#: Serializer fields that read a relation: fetched for a whole listing at once.
+RELATION_FIELDS = (
+    RelatedField,
+    PageAliasOfField,
+    PageLocaleField,
+    ChildRelationField,
+    TagsField,
+)
+
+
 class ConditionalAPIMixin:
     """Answer JSON only; send Last-Modified; turn malformed input into a 400 with
     a JSON message.
 
-    The ETag and the 304 answer come from ``cms.middleware.APIConditionalGet``.
+    The ETag and the 304 answer come from
+    ``cms.middleware.APIConditionalGetMiddleware``.
     """
 
     # The browsable API would answer errors in HTML.
@@ -100,8 +116,9 @@ class ConditionalAPIMixin:
         super().initial(request, *args, **kwargs)
         # Databases refuse them (PostgreSQL) or cut strings short at them (SQLite
         # full-text search).
-        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
-            raise BadRequestError("null characters are not allowed in the query")
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequestError("null characters are not allowed in the query")
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -115,8 +132,7 @@ class ConditionalAPIMixin:
         return response
 
     def handle_exception(self, exc):
-        if isinstance(exc, (ValueError, FieldError, ValidationError, ParseError,
-                            OverflowError)):  # fmt: skip
+        if isinstance(exc, INPUT_ERRORS):
             exc = BadRequestError(
                 "Invalid query parameter: %s" % (getattr(exc, "detail", None) or exc)
             )
@@ -160,11 +176,7 @@ class ListingPrefetchMixin:
         for name, field in serializer.fields.items():
             if isinstance(field, ImageRenditionField):
                 renditions[field.source].add(field.filter_spec)
-            elif isinstance(
-                field,
-                (RelatedField, PageAliasOfField, PageLocaleField, ChildRelationField,
-                 TagsField),
-            ):  # fmt: skip
+            elif isinstance(field, RELATION_FIELDS):
                 lookups.add(field.source)
             lookups.update(self.listing_prefetches.get(name, ()))
         prefetches = []
@@ -179,6 +191,8 @@ class ListingPrefetchMixin:
 class ReleasePagesAPIViewSet(
     ConditionalAPIMixin, ListingPrefetchMixin, PagesAPIViewSet
 ):
+    """Live, public pages; releases with every public field."""
+
     filter_backends = [
         SearchFilter if backend is filters.SearchFilter else backend
         for backend in PagesAPIViewSet.filter_backends
@@ -189,12 +203,31 @@ class ReleasePagesAPIViewSet(
         # Any publish, unpublish, move or deletion changes what the API serves.
         return PageLogEntry.objects.aggregate(latest=Max("timestamp"))["latest"]
 
+    def get_public_queryset(self, model):
+        """Return the live, public pages of ``model`` on the requested site.
+
+        Read once per request and model: the view asks several times, and each
+        time Wagtail reads the view restrictions again.
+        """
+        querysets = self.__dict__.setdefault("_public_querysets", {})
+        if model not in querysets:
+            try:
+                querysets[model] = get_public_pages_queryset(self.request, model=model)
+            except ValueError as e:
+                raise BadRequestError(str(e)) from e
+        return querysets[model]
+
     def get_base_queryset(self):
-        # Asked for up to three times a request; each time reads the view
-        # restrictions.
-        if not hasattr(self, "_base_queryset"):
-            self._base_queryset = super().get_base_queryset()
-        return self._base_queryset
+        return self.get_public_queryset(Page)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if queryset.model is self.model:
+            return queryset
+        # One page type: Wagtail takes the type's pages whose ids are in a
+        # subquery of all public pages, which takes several times longer on a
+        # large tree than the same conditions put on the type's own query.
+        return self.get_public_queryset(queryset.model)
 
 
 class CMSImagesAPIViewSet(ConditionalAPIMixin, ListingPrefetchMixin, ImagesAPIViewSet):
@@ -218,6 +251,13 @@ class CMSDocumentsAPIViewSet(
 
 class UnitsAPIViewSet(ConditionalAPIMixin, ListingPrefetchMixin, BaseAPIViewSet):
     model = Unit
+    # Filtering by a field and ordering work as on the other endpoints, instead
+    # of being accepted and ignored.
+    filter_backends = [filters.FieldsFilter, filters.OrderingFilter]
+    known_query_parameters = BaseAPIViewSet.known_query_parameters - {
+        "search",
+        "search_operator",
+    }
     last_modified_field = "updated_at"
     body_fields = BaseAPIViewSet.body_fields + [
         "name",
