@@ -4,13 +4,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from .crypto import decrypt_credentials, encrypt_credentials
+from .crypto import CredentialsError, decrypt_credentials, encrypt_credentials
 from .platforms import get_platform, platform_choices
 
 
@@ -121,6 +122,7 @@ class Account(index.Indexed, ClusterableModel):
     def effective_api_base_url(self):
         return self.api_base_url or self.platform_spec.default_api_base_url
 
+    @sensitive_variables("values", "previous")
     def set_credentials(self, **values):
         """Encrypt and keep ``values``; saved with the account."""
         known = set(self.platform_spec.credential_fields)
@@ -130,8 +132,19 @@ class Account(index.Indexed, ClusterableModel):
                 "Unknown credential fields for %s: %s (expected %s)"
                 % (self.platform, ", ".join(sorted(unknown)), ", ".join(sorted(known)))
             )
+        try:
+            previous = self.get_credentials()
+        except CredentialsError:
+            previous = {}
         self.credentials = encrypt_credentials(values)
         self.credentials_changed_at = timezone.now()
+        # The names, never the values, of what changed: the audit log records
+        # them when the account is saved (cms.security.signal_handlers).
+        self._changed_credential_names = sorted(
+            name
+            for name in values.keys() | previous.keys()
+            if values.get(name) != previous.get(name)
+        )
 
     def get_credentials(self):
         return decrypt_credentials(self.credentials)

@@ -47,7 +47,12 @@ def record_first_password(sender, instance, created, raw=False, **kwargs):
 
 
 def ensure_home_page(sender, app_config, using="default", **kwargs):
-    if app_config.label != "cms":
+    # After the last app, when every content type and permission exists again
+    # (a flush, as transactional tests do, sends post_migrate too).
+    from django.apps import apps
+
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if app_config is not with_models[-1]:
         return
     from .site import ensure_home_page as ensure
 
@@ -82,3 +87,7 @@ def register_signal_handlers():
     )
     post_migrate.connect(ensure_home_page, dispatch_uid="cms_home_page")
     connection_created.connect(enable_sqlite_wal, dispatch_uid="cms_sqlite_wal")
+
+    from .security.signal_handlers import register_security_signal_handlers
+
+    register_security_signal_handlers()

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 
 def ensure_home_page(using="default"):
@@ -15,13 +15,19 @@ def ensure_home_page(using="default"):
     if home is not None:
         sync_default_site(home)
         return home
+    locale, _created = Locale.objects.get_or_create(
+        language_code=settings.LANGUAGE_CODE
+    )
+    # A flushed database (``manage.py flush``, transactional tests) has lost the
+    # tree roots that Wagtail's data migrations made: put them back.
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     root = Page.get_first_root_node()
     if root is None:
-        return None
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
     page_type = ContentType.objects.get_for_model(Page)
     for welcome in root.get_children().filter(content_type=page_type, slug="home"):
         welcome.delete()
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
     home = HomePage(title=settings.WAGTAIL_SITE_NAME, slug="home")
     root = Page.get_first_root_node()
     root.add_child(instance=home)

@@ -74,3 +74,7 @@ def save_instead_of_submit(request, parent_page, page_class):
                 ),
             )
     return None
+
+
+# Security hooks live beside their code; importing them registers them.
+from .security import audit_hooks, token_hooks, two_factor_hooks  # noqa: E402, F401

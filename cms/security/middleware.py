@@ -12,6 +12,9 @@ EXEMPT_URL_NAMES = {
     "wagtailadmin_login",
     "wagtailadmin_javascript_catalog",
     "wagtailadmin_sprite",
+    # The second factor comes before the password change.
+    "rongmei_2fa_verify",
+    "rongmei_2fa_enrol",
 }
 
 

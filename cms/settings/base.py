@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "taggit",
     "rest_framework",
     "corsheaders",
+    "csp",
     "django_q",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cms.security.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "cms.middleware.APIConditionalGetMiddleware",
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cms.security.middleware.PasswordExpiryMiddleware",
+    "cms.security.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout answer.
@@ -220,6 +224,61 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+
+# HTTP headers (docs/security.md, "HTTP headers"). HSTS is set in production only.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# No Referer to other sites: admin addresses name pages, searches and people.
+SECURE_REFERRER_POLICY = "same-origin"
+# No framing, except where a view allows same-origin frames: Wagtail's preview
+# does (xframe_options_sameorigin_override), and frame-ancestors follows suit.
+X_FRAME_OPTIONS = "DENY"
+# Avatars are Wagtail's own image, not Gravatar: no third-party request, no
+# e-mail hash leaving the site, and nothing for img-src to allow.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+
+
+def _origins(*urls):
+    """The origins of the absolute URLs among ``urls`` (a CDN, S3)."""
+    from urllib.parse import urlsplit
+
+    return [
+        "%s://%s" % (parts.scheme, parts.netloc)
+        for parts in map(urlsplit, urls)
+        if parts.scheme and parts.netloc
+    ]
+
+
+_STATIC_ORIGINS = _origins(STATIC_URL)
+_MEDIA_ORIGINS = _origins(MEDIA_URL)
+# Content Security Policy (django-csp) of the public site and the API; the admin
+# gets RONGMEI_CSP_ADMIN_UPDATE on top, and frame-ancestors becomes 'self' where
+# X-Frame-Options is SAMEORIGIN (cms.security.headers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *_STATIC_ORIGINS],
+        "style-src": ["'self'", *_STATIC_ORIGINS],
+        "img-src": ["'self'", *_STATIC_ORIGINS, *_MEDIA_ORIGINS],
+        "media-src": ["'self'", *_MEDIA_ORIGINS],
+        "font-src": ["'self'", *_STATIC_ORIGINS],
+        "connect-src": ["'self'"],
+        # Players of embedded videos, e.g. "https://player.bilibili.com".
+        "frame-src": ["'self'", *env_list("RONGMEI_CSP_FRAME_SRC")],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Added on admin pages (not the login page, which needs none of it): Wagtail 8's
+# admin still runs inline scripts (InlinePanel, the date and time widgets, blocks
+# inserted by jQuery) and inserts inline styles; its jQuery UI menus draw data:
+# images; the multiple upload form previews files as blob: images.
+RONGMEI_CSP_ADMIN_UPDATE = {
+    "script-src": ["'unsafe-inline'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:", "blob:"],
 }
 
 # Platform credentials are encrypted with this Fernet key (see channels.crypto).

@@ -24,3 +24,4 @@ RONGMEI_PUBLIC_BASE_URL = "http://testserver"
 LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405
 # Login protection is switched on by the tests of it (they override this).
 AXES_ENABLED = False
+RONGMEI_2FA_ENFORCED = False  # tests force_login; the 2FA tests turn it on
