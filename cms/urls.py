@@ -6,6 +6,7 @@ from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.documents import urls as wagtaildocs_urls
 
 from channels.api import AccountsAPIViewSet
+from moderation.api import ChecksAPIView
 
 from .api import (
     CMSDocumentsAPIViewSet,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
+    path("api/checks/", ChecksAPIView.as_view(), name="api_checks"),
 ]
 
 if settings.DEBUG:

@@ -8,3 +8,12 @@ class ModerationConfig(AppConfig):
     name = "moderation"
     verbose_name = _("Review")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cms.models import ReleasePage
+
+        from .panels import CheckFindingsPanel
+        from .signal_handlers import register_signal_handlers
+
+        register_signal_handlers()
+        ReleasePage.add_content_panel(CheckFindingsPanel())
