@@ -9,8 +9,12 @@ from .workflows import CheckRun
 def check_revision(revision, trigger):
     """Check ``revision`` (of a ReleasePage) and return the saved ``CheckRun``."""
     release = revision.as_object()
-    findings = run_checks(ReleaseDocument.from_release(release))
-    data = [finding.to_dict() for finding in findings]
+    document = ReleaseDocument.from_release(release)
+    texts = {field.name: field.text for field in document.fields}
+    data = [
+        {**finding.to_dict(), "place": place(texts.get(finding.field), finding)}
+        for finding in run_checks(document)
+    ]
     return CheckRun.objects.create(
         revision=revision,
         release_id=revision.object_id,
@@ -19,6 +23,23 @@ def check_revision(revision, trigger):
         blocking=sum(1 for f in data if f["severity"] == "block"),
         warnings=sum(1 for f in data if f["severity"] == "warn"),
     )
+
+
+def place(text, finding, context=20):
+    """``[before, found, after]``: where in its field a finding is, to highlight
+    it; empty when the finding is about the release, not a place in the text."""
+    if not text or finding.length <= 0 or finding.category == "privacy":
+        # Personal data stays masked, as in the excerpt.
+        return []
+    start = max(0, finding.offset)
+    end = min(len(text), start + finding.length)
+    before = text[max(0, start - context) : start]
+    after = text[end : end + context]
+    return [
+        ("…" if start > context else "") + before,
+        text[start:end],
+        after + ("…" if end + context < len(text) else ""),
+    ]
 
 
 def findings_comment(run):

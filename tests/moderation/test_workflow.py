@@ -246,3 +246,17 @@ def test_checks_run_on_every_saved_revision(org):
     run = CheckRun.objects.filter(release=release).first()
     assert run is not None and run.trigger == "save"
     assert run.warnings >= 1
+
+
+def test_findings_know_their_place_in_the_text_but_personal_data_stays_masked(org):
+    unit, p = org
+    release = make_release(
+        unit,
+        user=p["editor"],
+        body=[("paragraph", "<p>请联系11010519491231002X办理，已经再接再励。</p>")],
+    )
+    run = CheckRun.objects.filter(release=release).first()
+    by_category = {f["category"]: f for f in run.findings}
+    assert by_category["typo"]["place"][1] == "再接再励"
+    assert by_category["privacy"]["place"] == []
+    assert "11010519491231002X" not in str(run.findings)
