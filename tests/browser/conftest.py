@@ -35,6 +35,7 @@ def browser(live_server):
         pytest.skip(
             "Chromium not found at /usr/bin/chromium; install Debian's chromium package"
         )
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -43,6 +44,9 @@ def browser(live_server):
         )
         yield browser
         browser.close()
+        # Close what the test opened through those other connection objects:
+        # left open, PostgreSQL refuses to drop the test database at the end.
+        connections.close_all()
 
 
 @pytest.fixture
