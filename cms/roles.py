@@ -30,10 +30,12 @@ ROLE_PAGE_PERMISSIONS = {
     Role.ARCHIVIST: [],
 }
 
+# Wagtail checks image permissions against wagtailimages.Image, whatever the
+# image model (wagtail.images.get_permission_policy).
 _MEDIA_WRITE = [
-    ("cms", "add_creditedimage"),
-    ("cms", "change_creditedimage"),
-    ("cms", "choose_creditedimage"),
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "change_image"),
+    ("wagtailimages", "choose_image"),
     ("wagtaildocs", "add_document"),
     ("wagtaildocs", "change_document"),
     ("wagtaildocs", "choose_document"),
@@ -41,7 +43,7 @@ _MEDIA_WRITE = [
     ("wagtailmedia", "change_media"),
 ]
 _MEDIA_CHOOSE = [
-    ("cms", "choose_creditedimage"),
+    ("wagtailimages", "choose_image"),
     ("wagtaildocs", "choose_document"),
 ]
 

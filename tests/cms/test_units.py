@@ -144,3 +144,18 @@ def test_renaming_a_unit_keeps_its_media_collection():
     collection.refresh_from_db()
     assert collection.name == "图书馆总馆"
     assert Collection.objects.filter(name="图书馆").count() == 0
+
+
+def test_collectors_can_open_the_image_library_of_their_unit(client):
+    """Image permissions are given where Wagtail checks them (wagtailimages)."""
+    from cms.models import Role
+    from tests.utils import make_image
+
+    unit = make_unit()
+    collector = make_user(roles=[(unit, Role.COLLECTOR)])
+    make_image(title="本单位图片", collection=unit.collection)
+    client.force_login(collector)
+    response = client.get(reverse("wagtailimages:index"))
+    assert response.status_code == 200
+    assert "本单位图片" in response.content.decode()
+    assert client.get(reverse("wagtailimages:add")).status_code == 200
