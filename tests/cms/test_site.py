@@ -58,6 +58,18 @@ def test_admin_speaks_chinese_by_default(client):
     assert 'lang="zh-hans"' in response.content.decode()
 
 
+def test_admin_stays_chinese_for_an_english_browser(client):
+    """The browser's language does not override the default; only the user's
+    own choice does."""
+    user = make_user(is_superuser=True)
+    client.force_login(user)
+    response = client.get(reverse("wagtailadmin_home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert 'lang="zh-hans"' in response.content.decode()
+    client.logout()
+    login = client.get(reverse("wagtailadmin_login"), HTTP_ACCEPT_LANGUAGE="en-US")
+    assert 'lang="zh-hans"' in login.content.decode()
+
+
 def test_admin_in_english_for_english_users(client):
     """English can be chosen per user."""
     user = make_user(is_superuser=True)
