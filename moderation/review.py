@@ -130,7 +130,8 @@ def refusal(user, task_state, stage, unit):
             status=TaskState.STATUS_APPROVED,
             finished_by=user,
         )
-        .exclude(pk=task_state.pk)
+        # Approving the same stage again, for a newer version, is no second stage.
+        .exclude(task_id=task_state.task_id)
         .exists()
     )
     if earlier:

@@ -71,6 +71,9 @@ class MyReviewsView(WagtailAdminTemplateMixin, TemplateView):
     page_title = gettext_lazy("Waiting for my review")
     header_icon = "tasks"
 
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["rows"] = review_queue(self.request.user)
@@ -101,6 +104,15 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_title(self):
         return _("Review: %(title)s") % {"title": self.release.title}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {
+                "url": reverse("moderation_my_reviews"),
+                "label": MyReviewsView.page_title,
+            },
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get_context_data(self, form=None, refusal=None, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -149,6 +161,12 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
                 self.task_state, request.user, action, **form.cleaned_data
             )
         except PermissionDenied as e:
+            # Refused after the stage was marked decided in memory (publishing
+            # at the end of the run, for instance): the decision was rolled
+            # back, so show the stage as it is, with the form and the reason.
+            self.task_state = TaskState.objects.select_related(
+                "workflow_state", "revision"
+            ).get(pk=self.task_state.pk)
             return self.render_to_response(
                 self.get_context_data(form=form, refusal=str(e))
             )
@@ -216,6 +234,9 @@ class ReviewRecordView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_title(self):
         return _("Review record: %(title)s") % {"title": self.release.title}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
 
     def get(self, request, page_id):
         rows = review_record_rows(self.release)

@@ -216,6 +216,8 @@ WAGTAILAPI_BASE_URL = env("WAGTAILAPI_BASE_URL", WAGTAILADMIN_BASE_URL)
 WAGTAILAPI_LIMIT_MAX = 100
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# A release approved by every stage of 三审 is published, whoever approved last.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "moderation.finish.publish_approved"
 
 # The headless API: CORS origins for the organisation's app and sites.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
