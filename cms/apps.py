@@ -11,3 +11,10 @@ class CmsConfig(AppConfig):
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+
+        # Close a gap in Wagtail's account-page password form (see the function).
+        from wagtail.admin.views.account import ChangePasswordPanel
+
+        from .security.passwords import strict_password_change_form
+
+        ChangePasswordPanel.form_class = strict_password_change_form()

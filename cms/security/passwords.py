@@ -103,3 +103,38 @@ def password_expired(user, now=None):
     if max_age is None or not user.is_authenticated or not user.has_usable_password():
         return False
     return (now or timezone.now()) - password_changed_at(user) > max_age
+
+
+def strict_password_change_form():
+    """Wagtail's account-page password form, closing a gap in it.
+
+    Wagtail 8 marks both new-password fields optional, and Django then skips the
+    mismatch check and the validators when the confirmation is empty, while still
+    setting the first field: "password" with an empty confirmation went through.
+    This form requires both, equal, and runs every validator on the new password.
+    """
+    from django import forms
+    from wagtail.admin.forms.auth import PasswordChangeForm
+
+    class StrictPasswordChangeForm(PasswordChangeForm):
+        def clean(self):
+            cleaned = super().clean()
+            new1 = cleaned.get("new_password1") or ""
+            new2 = cleaned.get("new_password2") or ""
+            if (new1 or new2) and not self.has_error("new_password2"):
+                if not new1 or not new2:
+                    field = "new_password1" if not new1 else "new_password2"
+                    self.add_error(field, forms.ValidationError(
+                        _("Type the new password in both fields."), code="required"
+                    ))  # fmt: skip
+                elif new1 != new2:
+                    self.add_error(
+                        "new_password2",
+                        forms.ValidationError(
+                            self.error_messages["password_mismatch"],
+                            code="password_mismatch",
+                        ),
+                    )
+            return cleaned
+
+    return StrictPasswordChangeForm

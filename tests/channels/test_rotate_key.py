@@ -16,6 +16,7 @@ from django.views.debug import ExceptionReporter
 
 from channels.crypto import CredentialsError, decrypt_credentials
 from channels.models import Account
+from tests.i18n import site_gettext, site_language, site_ngettext
 from tests.utils import make_account, make_unit
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,31 @@ NEW = Fernet.generate_key().decode()
 OTHER = Fernet.generate_key().decode()
 SECRET = "secret-value-7c41e9d2"
 WECHAT_SECRET = "wx-app-secret-0b8f33aa"
+
+# The command's messages (msgids), checked in the language the command speaks.
+PROGRESS = "Re-encrypted %(done)d of %(total)d accounts."
+DONE = (
+    "Done: %(count)d account's credentials re-encrypted with the "
+    "first key; %(without)d accounts have no credentials.",
+    "Done: %(count)d accounts' credentials re-encrypted with the "
+    "first key; %(without)d accounts have no credentials.",
+)
+REMOVABLE = (
+    "Every stored credential now uses the first key: the other key "
+    "can be removed from RONGMEI_CREDENTIALS_KEY.",
+    "Every stored credential now uses the first key: the other "
+    "%(count)d keys can be removed from RONGMEI_CREDENTIALS_KEY.",
+)
+SINGLE_KEY = (
+    "RONGMEI_CREDENTIALS_KEY holds a single key: credentials "
+    "are re-encrypted with the key they already use. To rotate, "
+    'set RONGMEI_CREDENTIALS_KEY="NEW,OLD" first.'
+)
+UNREADABLE = (
+    "No key in RONGMEI_CREDENTIALS_KEY can decrypt the credentials of "
+    "account %(ids)s. Add the key they were encrypted with (after "
+    "the new one) and run the command again; nothing was changed."
+)
 
 
 @pytest.fixture
@@ -48,8 +74,10 @@ def accounts(settings):
 
 
 def rotate(*args):
+    """Run the command in the site language, as ``manage.py`` runs it."""
     out, err = io.StringIO(), io.StringIO()
-    call_command("rotate_credentials_key", *args, stdout=out, stderr=err)
+    with site_language():
+        call_command("rotate_credentials_key", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -67,11 +95,10 @@ def test_rotation_reencrypts_everything_with_the_new_key(accounts, settings):
     settings.RONGMEI_CREDENTIALS_KEY = "%s,%s" % (NEW, OLD)
     out, err = rotate("--batch-size", "2")
 
-    assert "3 accounts' credentials re-encrypted" in out
-    assert "1 accounts have no credentials" in out
-    assert "Re-encrypted 2 of 3 accounts." in out
-    assert "Re-encrypted 3 of 3 accounts." in out
-    assert "the other key can be removed" in out
+    assert site_ngettext(*DONE, 3, count=3, without=1) in out
+    assert site_gettext(PROGRESS, done=2, total=3) in out
+    assert site_gettext(PROGRESS, done=3, total=3) in out
+    assert site_ngettext(*REMOVABLE, 1, count=1) in out
     for account in with_credentials:
         token = stored_token(account)
         Fernet(NEW).decrypt(token.encode())
@@ -108,7 +135,7 @@ def test_rotation_is_idempotent(accounts, settings):
     settings.RONGMEI_CREDENTIALS_KEY = "%s,%s" % (NEW, OLD)
     rotate()
     out, _err = rotate()
-    assert "3 accounts' credentials re-encrypted" in out
+    assert site_ngettext(*DONE, 3, count=3, without=1) in out
     settings.RONGMEI_CREDENTIALS_KEY = NEW
     for account in accounts[0]:
         account.refresh_from_db()
@@ -129,19 +156,22 @@ def test_unreadable_token_stops_before_any_change(accounts, settings):
     with pytest.raises(CommandError) as excinfo:
         rotate("--batch-size", "1")
     message = str(excinfo.value)
-    assert "account %d." % stranger.pk in message
-    assert "nothing was changed" in message
+    assert message == site_gettext(UNREADABLE, ids=str(stranger.pk))
     assert SECRET not in message
     assert stored_token(stranger) not in message
     assert {a.pk: stored_token(a) for a in with_credentials} == before
 
 
 def test_single_key_warns(accounts, settings):
-    """With one key only, the command warns that nothing is rotated away."""
+    """With one key only, the command warns that nothing is rotated away, and
+    does not say that a key can be removed."""
     settings.RONGMEI_CREDENTIALS_KEY = OLD
     out, err = rotate()
-    assert "single key" in err
-    assert "can be removed" not in out
+    assert site_gettext(SINGLE_KEY) in err
+    assert out.splitlines() == [
+        site_gettext(PROGRESS, done=3, total=3),
+        site_ngettext(*DONE, 3, count=3, without=1),
+    ]
 
 
 def test_generate_prints_a_fresh_key(accounts, settings):

@@ -99,3 +99,30 @@ def test_idle_sessions_expire(settings):
     """Sessions last 30 idle minutes by default and are renewed on each request."""
     assert settings.SESSION_COOKIE_AGE == 30 * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+@pytest.mark.parametrize("confirm", ["", "different-Password-9!"])
+def test_account_page_refuses_a_new_password_without_a_matching_confirmation(
+    client, confirm
+):
+    """Wagtail's form skipped the validators when the confirmation was empty and
+    set the first field anyway (found by tests/cms/test_auth_fuzz.py)."""
+    user = make_user("changer", is_superuser=True)
+    client.force_login(user)
+    data = {
+        "name_email-first_name": "A",
+        "name_email-last_name": "B",
+        "name_email-email": "changer@example.cn",
+        "locale-preferred_language": "",
+        "locale-current_time_zone": "",
+        "theme-theme": "system",
+        "theme-contrast": "system",
+        "theme-density": "default",
+        "password-old_password": "Rongmei-test-2026!",
+        "password-new_password1": "password",
+        "password-new_password2": confirm,
+    }
+    response = client.post(reverse("wagtailadmin_account"), data)
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("Rongmei-test-2026!")

@@ -28,6 +28,7 @@ from wagtail.test.utils.form_data import (
 from channels.models import Account
 from cms.models import ReleasePage, Role, RoleAssignment, RoleGroup
 from cms.roles import sync_membership
+from tests.i18n import site_gettext
 from tests.utils import (
     make_account,
     make_managing_department,
@@ -416,7 +417,13 @@ def test_submitting_a_new_release(db_world, client, role, starts_workflow):
     assert release.workflow_in_progress is starts_workflow
     assert WorkflowState.objects.for_instance(release).exists() is starts_workflow
     notes = [str(m) for m in get_messages(response.wsgi_request)]
-    warned = any("saved as a draft" in note for note in notes)
+    warned = (
+        site_gettext(
+            "You may save drafts here but not submit them for review: "
+            "the release was saved as a draft."
+        )
+        in notes
+    )
     assert warned is not starts_workflow, notes
 
 

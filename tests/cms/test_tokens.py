@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
@@ -22,6 +23,7 @@ from cms.security.tokens import (
     set_token_scopes,
     token_scopes,
 )
+from tests.i18n import site_gettext, site_language
 from tests.utils import make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +38,6 @@ def edit_url(token):
 
 def revoke_url(token):
     return reverse("wagtailusers_api_tokens:delete", args=[token.pk])
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
@@ -134,7 +130,8 @@ def test_token_created_in_admin_is_shown_once_and_stored_hashed(client, superuse
         assert token.prefix in content
         assert shown_token(page) is None
     listing = client.get(INDEX).content.decode()
-    assert "Read, Check content" in listing
+    scopes = ", ".join([site_gettext("Read"), site_gettext("Check content")])
+    assert escape(scopes) in listing
     edit_form = BeautifulSoup(client.get(edit_url(token)).content, "html.parser")
     checked = {box["value"] for box in edit_form.select("input[name=scopes][checked]")}
     assert checked == {"read", "check"}
@@ -151,7 +148,10 @@ def test_scopes_are_required_and_known(client, superuser, scopes):
     form = response.context["form"]
     assert "scopes" in form.errors
     if not scopes:
-        assert form.errors["scopes"] == ["Choose at least one scope."]
+        required = site_gettext("Choose at least one scope.")
+        with site_language():  # the form's messages are translated when read
+            assert list(form.errors["scopes"]) == [required]
+        assert escape(required) in response.content.decode()
 
 
 def test_edit_changes_name_and_scopes_only(client, superuser):
@@ -262,12 +262,16 @@ class ReadOrArchiveView(CheckView):
 
 
 def call_check_view(plaintext=None, header=None, view=CheckView):
+    """Call the view directly, in English: the API's messages are checked in
+    English here. (Called directly, the view speaks whatever language is active
+    at the time.)"""
     factory = APIRequestFactory()
     if header is None and plaintext is not None:
         header = "Bearer %s" % plaintext
     extra = {"HTTP_AUTHORIZATION": header} if header is not None else {}
-    response = view.as_view()(factory.get("/api/checks/", **extra))
-    response.render()
+    with translation.override("en"):
+        response = view.as_view()(factory.get("/api/checks/", **extra))
+        response.render()
     return response
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -17,6 +18,7 @@ from wagtail.models import ModelLogEntry
 
 from cms.models import PasswordHistory, Role
 from cms.security import two_factor
+from tests.i18n import message_pattern, site_gettext, site_ngettext
 from tests.utils import PASSWORD, make_managing_department, make_unit, make_user
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +27,13 @@ HOME = reverse("wagtailadmin_home")
 LOGIN = reverse("wagtailadmin_login")
 VERIFY = reverse("rongmei_2fa_verify")
 ENROL = reverse("rongmei_2fa_enrol")
+
+# The messages (msgids) of cms.security.two_factor, in the language of the site.
+WRONG_CODE = "That code is not right. Check it and try again."
+THROTTLED = (
+    "Too many wrong codes: checking is paused. Try again in %(seconds)d second.",
+    "Too many wrong codes: checking is paused. Try again in %(seconds)d seconds.",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +83,14 @@ def password_login(client, user):
     response = client.post(LOGIN, {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302, "the password sign-in failed"
     return response
+
+
+def is_throttled_message(text):
+    """Whether ``text`` is the pause message, for any number of seconds."""
+    return any(
+        message_pattern(site_ngettext(*THROTTLED, seconds)).fullmatch(text)
+        for seconds in (1, 2, 5, 11, 21, 101)  # one of each plural form
+    )
 
 
 def unpause(device):
@@ -311,9 +328,7 @@ def test_wrong_code_is_refused_and_recorded(client):
     if code_for(device) == "000000":  # one chance in a million
         pytest.skip("the current code happens to be 000000")
     assert response.status_code == 200
-    assert response.context["form"].errors["code"] == [
-        "That code is not right. Check it and try again."
-    ]
+    assert response.context["form"].errors["code"] == [site_gettext(WRONG_CODE)]
     assert client.get(HOME).url.startswith(VERIFY)
     entry = log_entries(user, two_factor.ACTION_FAILED).get()
     assert entry.data == {"method": "authenticator"}
@@ -375,11 +390,11 @@ def test_wrong_codes_are_throttled(client):
     response = client.post(VERIFY, {"code": code_for(device), "next": HOME})
     assert response.status_code == 200
     errors = response.context["form"].errors["code"]
-    assert errors and errors[0].startswith("Too many wrong codes")
+    assert errors and is_throttled_message(errors[0]), errors
     assert client.get(HOME).url.startswith(VERIFY)
     # The pause covers recovery codes too.
     response = client.post(VERIFY, {"code": codes[0], "next": HOME})
-    assert response.context["form"].errors["code"][0].startswith("Too many")
+    assert is_throttled_message(response.context["form"].errors["code"][0])
 
     unpause(device)
     unpause(StaticDevice.objects.get(user=user))
@@ -395,7 +410,7 @@ def test_enrolment_is_throttled_too(client):
     wrong = str((int(code_for(device)) + 1) % 1000000).zfill(6)
     client.post(ENROL, {"code": wrong})
     response = client.post(ENROL, {"code": code_for(device)})
-    assert response.context["form"].errors["code"][0].startswith("Too many")
+    assert is_throttled_message(response.context["form"].errors["code"][0])
 
 
 # Recovery codes
@@ -457,7 +472,7 @@ def test_superuser_resets_someones_two_factor(client):
     assert url in listing
     page = client.get(url)
     assert page.status_code == 200
-    assert b"Yes, reset" in page.content
+    assert escape(site_gettext("Yes, reset")) in page.content.decode()
     assert two_factor.has_two_factor(person)  # nothing happens on GET
 
     response = client.post(url)

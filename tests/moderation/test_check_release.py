@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.i18n import made_from
+
 REPO = Path(__file__).resolve().parents[2]
 FINDING_KEYS = {
     "code",
@@ -98,20 +100,48 @@ def test_messages_in_english(write):
     assert "Secrecy marking" in out
 
 
+def test_input_that_is_not_json_exits_2_with_a_message(write):
+    with pytest.raises(CommandError) as excinfo:
+        run(write("{not json"), "--default-lexicon")
+    assert excinfo.value.returncode == 2
+    assert "is not JSON" in str(excinfo.value)
+
+
 @pytest.mark.parametrize(
-    "content, message",
+    "content, message, values",
     [
-        ("{not json", "is not JSON"),
-        ("[1, 2]", "must be a JSON object"),
-        ('{"title": "t", "targets": ["wechat"]}', "targets[0]: unknown platform"),
-        ('{"subtitle": "t"}', "title: required"),
+        (
+            "[1, 2]",
+            "The release must be a JSON object, not %(type)s.",
+            {"type": "list"},
+        ),
+        (
+            '{"title": "t", "targets": ["wechat"]}',
+            "targets[%(index)d]: unknown platform %(value)s "
+            "(expected one of: %(choices)s).",
+            {"index": "0", "value": "'wechat'"},
+        ),
+        ('{"subtitle": "t"}', "%(key)s: required.", {"key": "title"}),
     ],
 )
-def test_unreadable_input_exits_2_with_a_message(write, content, message):
+def test_unreadable_input_exits_2_with_a_message(write, content, message, values):
+    """The command names the file and lists what is wrong, one error a line, in
+    the language of the site (the default of --language)."""
+    path = write(content)
     with pytest.raises(CommandError) as excinfo:
-        run(write(content), "--default-lexicon")
+        run(path, "--default-lexicon")
     assert excinfo.value.returncode == 2
-    assert message in str(excinfo.value)
+    first, *errors = str(excinfo.value).split("\n")
+    assert path in first
+    errors = [error.strip() for error in errors]
+    assert any(made_from(error, message, **values) for error in errors), errors
+
+
+def test_unreadable_input_message_in_english(write):
+    with pytest.raises(CommandError) as excinfo:
+        run(write('{"subtitle": "t"}'), "--default-lexicon", "--language", "en")
+    assert excinfo.value.returncode == 2
+    assert "title: required" in str(excinfo.value)
 
 
 def test_reads_standard_input(monkeypatch):

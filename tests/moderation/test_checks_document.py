@@ -5,6 +5,7 @@ from cms.models import ReleasePage
 from moderation.checks import DocumentError, ReleaseDocument, run_checks
 from moderation.checks.base import html_to_text
 from moderation.checks.lexicon import default_lexicon
+from tests.i18n import made_from, site_language
 from tests.utils import make_account, make_image, make_release, make_unit
 
 
@@ -48,31 +49,65 @@ def test_from_json_fields_in_order():
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    "data, message, values",
     [
-        ([], "JSON object"),
-        ({}, "title: required"),
-        ({"title": 3}, "title: expected a string, got number"),
-        ({"title": "t", "titel": "x"}, "Unknown keys: titel"),
-        ({"title": "t", "origin": "copy"}, "origin: expected one of"),
-        ({"title": "t", "targets": "weibo"}, "targets: expected a list"),
+        ([], "The release must be a JSON object, not %(type)s.", {"type": "list"}),
+        ({}, "%(key)s: required.", {"key": "title"}),
+        (
+            {"title": 3},
+            "%(key)s: expected a string, got %(type)s.",
+            {"key": "title", "type": "number"},
+        ),
+        (
+            {"title": "t", "titel": "x"},
+            "Unknown keys: %(keys)s (allowed: %(allowed)s).",
+            {"keys": "titel"},
+        ),
+        (
+            {"title": "t", "origin": "copy"},
+            "origin: expected one of %(choices)s, got %(value)r.",
+            {"value": "'copy'"},
+        ),
+        (
+            {"title": "t", "targets": "weibo"},
+            "targets: expected a list of platform codes, got %(type)s.",
+            {"type": "string"},
+        ),
         (
             {"title": "t", "targets": ["weibo", "wechat"]},
-            "targets[1]: unknown platform",
+            "targets[%(index)d]: unknown platform %(value)s "
+            "(expected one of: %(choices)s).",
+            {"index": "1", "value": "'wechat'"},
         ),
-        ({"title": "t", "images": [3]}, "images[0]: expected an object"),
-        ({"title": "t", "images": [{"is_map": "yes"}]}, "images[0].is_map: expected"),
+        (
+            {"title": "t", "images": [3]},
+            "%(key)s: expected an object, got %(type)s.",
+            {"key": "images[0]", "type": "number"},
+        ),
+        (
+            {"title": "t", "images": [{"is_map": "yes"}]},
+            "%(key)s: expected true or false, got %(type)s.",
+            {"key": "images[0].is_map", "type": "string"},
+        ),
         (
             {"title": "t", "images": [{"credit": 1}]},
-            "images[0].credit: expected a string",
+            "%(key)s: expected a string, got %(type)s.",
+            {"key": "images[0].credit", "type": "number"},
         ),
-        ({"title": "t", "has_video": 1}, "has_video: expected true or false"),
+        (
+            {"title": "t", "has_video": 1},
+            "%(key)s: expected true or false, got %(type)s.",
+            {"key": "has_video", "type": "number"},
+        ),
     ],
 )
-def test_from_json_says_what_is_wrong_and_where(data, message):
-    with pytest.raises(DocumentError) as excinfo:
+def test_from_json_says_what_is_wrong_and_where(data, message, values):
+    """Each error is the message for what is wrong (in the site language), naming
+    the key and the value or type found there."""
+    with pytest.raises(DocumentError) as excinfo, site_language():
         ReleaseDocument.from_json(data)
-    assert any(message in error for error in excinfo.value.errors), excinfo.value.errors
+    errors = excinfo.value.errors
+    assert any(made_from(error, message, **values) for error in errors), errors
 
 
 def test_from_json_reports_every_error():
