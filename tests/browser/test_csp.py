@@ -14,6 +14,7 @@ from django.urls import reverse
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
+from tests.i18n import site_gettext
 from tests.utils import (
     PASSWORD,
     make_account,
@@ -154,7 +155,7 @@ def test_admin_works_without_csp_violations(live_server, browser_page, demo, upl
     blocks = page.locator("[data-streamfield-child]")
     assert blocks.count() == 2
     page.locator("button.c-sf-add-button").last.click()
-    page.get_by_role("option", name="Paragraph").click()
+    page.get_by_role("option", name=site_gettext("Paragraph")).click()
     expect(blocks).to_have_count(3)
 
     # The preview panel shows the release in a same-origin frame.
@@ -180,7 +181,7 @@ def test_admin_works_without_csp_violations(live_server, browser_page, demo, upl
 
     visit(page, base + reverse("wagtailusers_api_tokens:add"))
     page.fill("input[name=name]", "客户端")
-    page.get_by_label("Check content").check()
+    page.get_by_role("checkbox", name=site_gettext("Check content")).check()
     page.locator("form [type=submit]").last.click()
     expect(page.locator("#api-token-value")).to_have_value(re.compile("^wagtail_"))
 

@@ -11,6 +11,7 @@ import pytest
 from django_otp.oath import totp
 
 from cms.models import Role
+from tests.i18n import site_gettext, site_ngettext
 from tests.utils import PASSWORD, make_unit, make_user
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -110,7 +111,7 @@ def test_final_reviewer_enrols_then_signs_in_with_a_recovery_code(
     assert len(codes) == 10
     shoot(page, shots / "recovery-codes.png")
 
-    page.click("text=I have saved my codes, continue")
+    page.click("text=" + site_gettext("I have saved my codes, continue"))
     page.wait_for_load_state()
     assert page.url == live_server.url + "/admin/"
     assert page.locator("#main").is_visible()
@@ -125,7 +126,14 @@ def test_final_reviewer_enrols_then_signs_in_with_a_recovery_code(
     page.click("form.login-form button[type=submit]")
     page.wait_for_load_state()
     assert page.url == live_server.url + "/admin/"
-    assert "recovery code" in page.inner_text(".messages")
+    assert site_ngettext(
+        "You signed in with a recovery code; it cannot be used again. "
+        "%(count)d recovery code is left.",
+        "You signed in with a recovery code; it cannot be used again. "
+        "%(count)d recovery codes are left.",
+        9,
+        count=9,
+    ) in page.inner_text(".messages")
     shoot(page, shots / "after-recovery-code.png")
 
     # The used code does not work twice.
@@ -136,4 +144,6 @@ def test_final_reviewer_enrols_then_signs_in_with_a_recovery_code(
     page.wait_for_load_state()
     shoot(page, shots / "verify-refused.png")
     assert "/admin/2fa/verify/" in page.url
-    assert "That code is not right" in page.inner_text(".messages")
+    assert site_gettext(
+        "That code is not right. Check it and try again."
+    ) in page.inner_text(".messages")
