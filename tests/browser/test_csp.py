@@ -7,13 +7,13 @@ forwards from every document and frame, previews included.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.i18n import site_gettext
 from tests.utils import (
     PASSWORD,
@@ -24,18 +24,6 @@ from tests.utils import (
     make_unit,
     make_user,
 )
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,

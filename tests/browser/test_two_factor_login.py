@@ -11,20 +11,10 @@ import pytest
 from django_otp.oath import totp
 
 from cms.models import Role
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.i18n import site_gettext, site_ngettext
 from tests.utils import PASSWORD, make_unit, make_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Kept in the repository (docs); written only when RONGMEI_SCREENSHOTS=1.
 DOCS_SCREENSHOT = (
     Path(__file__).resolve().parents[2]

@@ -20,6 +20,7 @@ from wagtail.test.utils.form_data import (
 from channels.models import Account, ReleaseTarget
 from cms.models import ReleasePage, Role
 from tests.utils import (
+    account_form_data,
     make_account,
     make_managing_department,
     make_release,
@@ -60,43 +61,6 @@ def maintainer(unit_a):
 
 def edit_url(account):
     return reverse("wagtailsnippets_channels_account:edit", args=[account.pk])
-
-
-def account_form_data(account, **changes):
-    """The account edit form as the browser would post it, unchanged."""
-    administrators = list(account.administrators.all())
-    data = nested_form_data(
-        {
-            "unit": account.unit_id,
-            "platform": account.platform,
-            "name": account.name,
-            "platform_account_id": account.platform_account_id,
-            "home_url": account.home_url,
-            "verification_subject": account.verification_subject,
-            "purpose": account.purpose,
-            "opened_on": account.opened_on or "",
-            "status": account.status,
-            "leader_name": account.leader_name,
-            "leader_phone": account.leader_phone,
-            "administrators": inline_formset(
-                [
-                    {"id": a.pk, "name": a.name, "phone": a.phone, "email": a.email}
-                    for a in administrators
-                ],
-                initial=len(administrators),
-                min=1,
-            ),
-            "api_base_url": account.api_base_url,
-            "new_credentials": "",
-        }
-    )
-    data["publishing_units"] = [
-        str(pk) for pk in account.publishing_units.values_list("pk", flat=True)
-    ]
-    if account.is_verified:
-        data["is_verified"] = "on"
-    data.update(changes)
-    return data
 
 
 def filing(account):

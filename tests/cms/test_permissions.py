@@ -30,6 +30,7 @@ from cms.models import ReleasePage, Role, RoleAssignment, RoleGroup
 from cms.roles import sync_membership
 from tests.i18n import site_gettext
 from tests.utils import (
+    account_form_data,
     make_account,
     make_managing_department,
     make_release,
@@ -151,43 +152,6 @@ def admin_get(client, url):
     ):
         return False
     pytest.fail("GET %s answered %s" % (url, response.status_code))
-
-
-def account_form_data(account, **changes):
-    """The account edit form as the browser would post it, unchanged."""
-    administrators = list(account.administrators.all())
-    data = nested_form_data(
-        {
-            "unit": account.unit_id,
-            "platform": account.platform,
-            "name": account.name,
-            "platform_account_id": account.platform_account_id,
-            "home_url": account.home_url,
-            "verification_subject": account.verification_subject,
-            "purpose": account.purpose,
-            "opened_on": account.opened_on or "",
-            "status": account.status,
-            "leader_name": account.leader_name,
-            "leader_phone": account.leader_phone,
-            "administrators": inline_formset(
-                [
-                    {"id": a.pk, "name": a.name, "phone": a.phone, "email": a.email}
-                    for a in administrators
-                ],
-                initial=len(administrators),
-                min=1,
-            ),
-            "api_base_url": account.api_base_url,
-            "new_credentials": "",
-        }
-    )
-    data["publishing_units"] = [
-        str(pk) for pk in account.publishing_units.values_list("pk", flat=True)
-    ]
-    if account.is_verified:
-        data["is_verified"] = "on"
-    data.update(changes)
-    return data
 
 
 # One check per action: each returns {what was tried: whether it was allowed}.
