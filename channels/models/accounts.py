@@ -11,8 +11,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from .crypto import CredentialsError, decrypt_credentials, encrypt_credentials
-from .platforms import get_platform, platform_choices
+from ..crypto import CredentialsError, decrypt_credentials, encrypt_credentials
+from ..platforms import get_platform, platform_choices
 
 
 class AccountQuerySet(models.QuerySet):
@@ -70,6 +70,31 @@ class Account(index.Indexed, ClusterableModel):
         verbose_name=_("other units that may publish here"),
         blank=True,
         related_name="shared_accounts",
+    )
+    publishing_windows = models.JSONField(
+        _("publishing windows"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Times of day (Asia/Shanghai) when releases may go out, such as "
+            "07:00-09:00, 12:00-14:00. Leave empty for the platform's defaults."
+        ),
+    )
+    daily_cap = models.PositiveSmallIntegerField(
+        _("releases per day at most"), null=True, blank=True
+    )
+    weekly_cap = models.PositiveSmallIntegerField(
+        _("releases per week at most"), null=True, blank=True
+    )
+    min_spacing_minutes = models.PositiveSmallIntegerField(
+        _("minimum minutes between releases"), default=0
+    )
+    blackout_dates = models.JSONField(
+        _("dates without publishing"), default=list, blank=True
+    )
+    #: Set after a rate limit: nothing is sent to this account before it.
+    cooldown_until = models.DateTimeField(
+        _("paused by the platform until"), null=True, blank=True, editable=False
     )
     # Fernet token of the JSON credentials; never shown, never logged.
     credentials = models.TextField(editable=False, blank=True, default="")
@@ -198,12 +223,25 @@ class ReleaseTarget(Orderable):
         _("title for this account"), max_length=255, blank=True
     )
     text_override = models.TextField(_("text for this account"), blank=True)
+    requested_at = models.DateTimeField(
+        _("send at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave blank for the account's next publishing slot."),
+    )
+    off_window_reason = models.CharField(
+        _("reason for a time outside the publishing windows"),
+        max_length=255,
+        blank=True,
+    )
 
     panels = [
         # A plain select, so the unit's allowed accounts are the only choices.
         FieldPanel("account", widget=forms.Select),
         FieldPanel("title_override"),
         FieldPanel("text_override"),
+        FieldPanel("requested_at"),
+        FieldPanel("off_window_reason"),
     ]
 
     class Meta(Orderable.Meta):
