@@ -9,9 +9,17 @@ class ChannelsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
         from wagtail.admin.panels import InlinePanel
 
         from cms.models import ReleasePage
+
+        from .signal_handlers import install_schedules, register_signal_handlers
+
+        register_signal_handlers()
+        post_migrate.connect(
+            install_schedules, sender=self, dispatch_uid="channels_schedules"
+        )
 
         ReleasePage.add_content_panel(
             InlinePanel(

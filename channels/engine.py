@@ -1,0 +1,806 @@
+"""The delivery engine: plan, claim, send, confirm, retry, withdraw.
+
+A delivery (发布任务) moves through these states::
+
+    planned ──claim──▶ sending ──▶ sent
+       ▲                 │ ├─────▶ pending ──poll──▶ sent / failed
+       │ transient,      │ ├─────▶ failed (rejected, auth expired, out of attempts)
+       │ rate limit      │ └─────▶ unconfirmed ──find──▶ sent / pending
+       └─────────────────┘                         └──absent──▶ planned (sent again)
+
+The rule that keeps a post from going out twice: ``sending`` is committed
+before the first byte leaves, and a delivery found in ``sending`` without a
+live claim (its worker died) or whose request timed out becomes
+``unconfirmed``, which is only ever sent again after the platform itself says
+it has no trace of it (``Adapter.find``).
+
+Every state change happens here, so the admin, the API, tasks and management
+commands behave the same.
+"""
+
+import logging
+import os
+import random
+import socket
+import threading
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from . import conf
+from .adapters.base import (
+    AuthExpired,
+    ChannelError,
+    Outcome,
+    Payload,
+    RateLimited,
+    Rejected,
+    TransientError,
+    UnknownOutcome,
+    adapter_class,
+    get_adapter,
+)
+from .models import Account, Delivery, DeliveryAttempt, PublishingPause
+from .schedule import NoSlotError, check_requested_time, next_slot, rules_for
+from .signals import delivery_failed, delivery_sent, delivery_withdrawn
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+
+
+class DeliveryActionError(Exception):
+    """A person asked for something the delivery's state does not allow."""
+
+
+def worker_name():
+    """Name this process and thread, as claims record it."""
+    return "%s:%s:%s" % (socket.gethostname(), os.getpid(), threading.get_ident())
+
+
+# ---------------------------------------------------------------------------
+# Planning
+
+
+def plan_deliveries(release, revision, *, now=None):
+    """Create one delivery per target account for a newly live ``revision``.
+
+    Idempotent: a revision has at most one delivery per account. A revision of
+    a release already sent to an account makes an update delivery; older
+    revisions' deliveries that have not started are replaced.
+    """
+    now = now or timezone.now()
+    created = []
+    with transaction.atomic():
+        Delivery.objects.filter(
+            release=release, status=Status.PLANNED, attempts=0
+        ).exclude(revision=revision).update(
+            status=Status.CANCELLED,
+            error_message=_("Replaced by a newer version of the release."),
+            next_attempt_at=now,
+        )
+        targets = release.targets.select_related("account").order_by("sort_order")
+        for target in targets:
+            delivery = _plan_one(release, revision, target, now)
+            if delivery is not None:
+                created.append(delivery)
+    return created
+
+
+def _plan_one(release, revision, target, now):
+    if Delivery.objects.filter(revision=revision, account=target.account_id).exists():
+        return None
+    # Lock the account so two releases planned at once get separate slots.
+    account = _lock(Account.objects.all()).get(pk=target.account_id)
+    already_sent = Delivery.objects.filter(
+        release=release, account=account, status=Status.SENT
+    ).exists()
+    kind = Delivery.Kind.UPDATE if already_sent else Delivery.Kind.PUBLISH
+    fields = {
+        "release": release,
+        "kind": kind,
+        "is_urgent": release.is_urgent,
+        "requested_at": target.requested_at,
+        "off_window_reason": target.off_window_reason,
+        "max_attempts": conf.get("RONGMEI_DELIVERY_MAX_ATTEMPTS"),
+    }
+    status, message = Status.PLANNED, ""
+    try:
+        due_at = due_time(account, release.is_urgent, target.requested_at, now)
+    except NoSlotError as e:
+        due_at, status = now, Status.FAILED
+        message = _("No publishing slot could be found: %(reason)s") % {"reason": e}
+    if account.status != Account.Status.RUNNING:
+        status = Status.CANCELLED
+        message = _("The account is not running (%(status)s).") % {
+            "status": account.get_status_display()
+        }
+    elif (
+        kind == Delivery.Kind.UPDATE
+        and not adapter_class(account.platform).supports_update
+    ):
+        status = Status.CANCELLED
+        message = _(
+            "%(platform)s cannot change a published post. Withdraw it and "
+            "publish again if the change matters."
+        ) % {"platform": account.get_platform_display()}
+    delivery, made = Delivery.objects.get_or_create(
+        revision=revision,
+        account=account,
+        defaults={
+            **fields,
+            "status": status,
+            "due_at": due_at,
+            "next_attempt_at": due_at,
+            "error_message": message,
+        },
+    )
+    if made and status == Status.FAILED:
+        _after_failure(delivery, None, "", message)
+    return delivery if made else None
+
+
+def taken_times(account, *, around, exclude=None):
+    """Times of the account's deliveries that count against caps and spacing."""
+    queryset = Delivery.objects.filter(
+        account=account,
+        status__in=[*Delivery.OPEN_STATUSES, Status.SENT],
+        due_at__gte=around - timedelta(days=8),
+    )
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude.pk)
+    return sorted(queryset.values_list("due_at", flat=True))
+
+
+def due_time(account, urgent, requested_at, now):
+    """The time a delivery to ``account`` is due."""
+    if urgent:
+        return now
+    if requested_at is not None:
+        return max(requested_at, now)
+    rules = rules_for(account)
+    return next_slot(rules, now, taken_times(account, around=now))
+
+
+def requested_time_problems(account, at, *, now=None):
+    """What is wrong with an editor's chosen time for ``account`` (for forms)."""
+    now = now or timezone.now()
+    return check_requested_time(
+        rules_for(account), at, taken_times(account, around=now)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Claiming
+
+
+def active_pause_scope():
+    """Return (everything paused, ids of paused units)."""
+    pauses = list(PublishingPause.objects.active().values_list("unit_id", flat=True))
+    return None in pauses, {unit_id for unit_id in pauses if unit_id is not None}
+
+
+def recover_lost(now=None):
+    """Deliveries whose worker died while sending become unconfirmed."""
+    now = now or timezone.now()
+    lost = list(
+        Delivery.objects.filter(status=Status.SENDING, lease_until__lt=now).values_list(
+            "pk", flat=True
+        )
+    )
+    recovered = 0
+    for pk in lost:
+        recovered += Delivery.objects.filter(
+            pk=pk, status=Status.SENDING, lease_until__lt=now
+        ).update(
+            status=Status.UNCONFIRMED,
+            claimed_by="",
+            lease_until=None,
+            next_attempt_at=now,
+            error_kind=UnknownOutcome.kind,
+            error_message=_(
+                "The worker stopped while sending. The platform is asked before "
+                "anything is sent again."
+            ),
+        )
+        DeliveryAttempt.objects.create(
+            delivery_id=pk,
+            action="recover",
+            result=UnknownOutcome.kind,
+            finished_at=now,
+            message="lease expired while sending",
+        )
+    return recovered
+
+
+def claim_due(worker, limit, *, now=None):
+    """Claim up to ``limit`` due deliveries for ``worker``; return their ids.
+
+    Respects emergency stops, account cooldowns, one delivery in flight per
+    account, and the per-platform concurrency caps across every worker.
+    """
+    now = now or timezone.now()
+    recover_lost(now)
+    everything_paused, paused_units = active_pause_scope()
+    if everything_paused or limit <= 0:
+        return []
+    held = Q(lease_until__gt=now)
+    in_flight = dict(
+        Delivery.objects.filter(held)
+        .values_list("account__platform")
+        .annotate(n=Count("pk"))
+        .values_list("account__platform", "n")
+    )
+    busy_accounts = Delivery.objects.filter(held).values("account_id")
+    caps = conf.get("RONGMEI_PLATFORM_CONCURRENCY")
+    room = {
+        platform: cap - in_flight.get(platform, 0) for platform, cap in caps.items()
+    }
+    if not any(n > 0 for n in room.values()):
+        return []
+    candidates = (
+        Delivery.objects.filter(
+            status__in=[Status.PLANNED, Status.PENDING, Status.UNCONFIRMED],
+            next_attempt_at__lte=now,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .exclude(account__cooldown_until__gt=now)
+        .exclude(account_id__in=busy_accounts)
+        .exclude(release__unit_id__in=paused_units)
+        .order_by("due_at", "pk")
+    )
+    lease_until = now + timedelta(seconds=conf.get("RONGMEI_DELIVERY_LEASE"))
+    if connection.features.has_select_for_update_skip_locked:
+        return _claim_skip_locked(candidates, worker, lease_until, room, limit)
+    return _claim_conditional(candidates, worker, lease_until, room, limit, now)
+
+
+def claim_one(pk, worker, *, now=None):
+    """Claim delivery ``pk`` if it is due and nobody holds it."""
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=conf.get("RONGMEI_DELIVERY_LEASE"))
+    return bool(
+        Delivery.objects.filter(
+            pk=pk,
+            status__in=[Status.PLANNED, Status.PENDING, Status.UNCONFIRMED],
+            next_attempt_at__lte=now,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(claimed_by=worker, lease_until=lease_until)
+    )
+
+
+def _pick(rows, room, limit):
+    chosen, accounts = [], set()
+    for pk, account_id, platform in rows:
+        if len(chosen) >= limit:
+            break
+        if account_id in accounts or room.get(platform, 1) <= 0:
+            continue
+        chosen.append(pk)
+        accounts.add(account_id)
+        room[platform] = room.get(platform, 1) - 1
+    return chosen
+
+
+def _claim_skip_locked(candidates, worker, lease_until, room, limit):
+    with transaction.atomic():
+        rows = list(
+            candidates.select_for_update(skip_locked=True, of=("self",)).values_list(
+                "pk", "account_id", "account__platform"
+            )[: limit * 4]
+        )
+        chosen = _pick(rows, room, limit)
+        Delivery.objects.filter(pk__in=chosen).update(
+            claimed_by=worker, lease_until=lease_until
+        )
+    return chosen
+
+
+def _claim_conditional(candidates, worker, lease_until, room, limit, now):
+    rows = list(
+        candidates.values_list("pk", "account_id", "account__platform")[: limit * 4]
+    )
+    claimed = []
+    for pk in _pick(rows, room, limit):
+        won = (
+            Delivery.objects.filter(pk=pk)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .update(claimed_by=worker, lease_until=lease_until)
+        )
+        if won:
+            claimed.append(pk)
+    return claimed
+
+
+# ---------------------------------------------------------------------------
+# Running a claimed delivery
+
+
+def run_delivery(pk, worker):
+    """Do the next step of a delivery ``worker`` has claimed."""
+    delivery = (
+        Delivery.objects.select_related("account", "release", "revision")
+        .filter(pk=pk, claimed_by=worker)
+        .first()
+    )
+    if delivery is None:
+        return None
+    everything_paused, paused_units = active_pause_scope()
+    if everything_paused or delivery.release.unit_id in paused_units:
+        _release_claim(delivery)
+        return delivery.status
+    step = {
+        Status.PLANNED: _send,
+        Status.PENDING: _poll,
+        Status.UNCONFIRMED: _confirm,
+    }.get(delivery.status)
+    if step is None:
+        _release_claim(delivery)
+        return delivery.status
+    step(delivery, worker)
+    return Delivery.objects.values_list("status", flat=True).get(pk=pk)
+
+
+def _release_claim(delivery):
+    Delivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(
+        claimed_by="", lease_until=None
+    )
+
+
+def _adapter(delivery):
+    def checkpoint(name, value):
+        delivery.progress = {**delivery.progress, name: value}
+        Delivery.objects.filter(pk=delivery.pk).update(progress=delivery.progress)
+
+    adapter = get_adapter(delivery.account, checkpoint=checkpoint)
+    adapter.progress = dict(delivery.progress)
+    return adapter
+
+
+def render_payload(delivery):
+    """Render the delivery's revision for its account, keyed to the delivery."""
+    payload = adapter_class(delivery.account.platform).render(
+        delivery.revision, delivery.account
+    )
+    payload.key = str(delivery.key)
+    return payload
+
+
+def _send(delivery, worker):
+    attempt = DeliveryAttempt(delivery=delivery, action="publish", worker=worker)
+    try:
+        if delivery.payload:
+            payload = Payload.from_json(delivery.payload)
+        else:
+            payload = render_payload(delivery)
+    except Exception as e:  # noqa: BLE001 — any rendering bug fails this delivery only
+        logger.exception("Rendering delivery %s failed", delivery.pk)
+        _fail(delivery, attempt, "render", "", _("It could not be formatted: %s") % e)
+        return
+    if payload.blocking_problems:
+        reason = "；".join(str(p["message"]) for p in payload.blocking_problems)
+        _fail(delivery, attempt, Rejected.kind, "", reason, payload=payload.as_json())
+        return
+    # Committed before any byte leaves: from here on a crash means "unconfirmed".
+    started = Delivery.objects.filter(
+        pk=delivery.pk, claimed_by=worker, status=Status.PLANNED
+    ).update(
+        status=Status.SENDING,
+        payload=payload.as_json(),
+        attempts=F("attempts") + 1,
+        first_attempt_at=Coalesce("first_attempt_at", timezone.now()),
+    )
+    if not started:
+        return
+    delivery.refresh_from_db()
+    adapter = _adapter(delivery)
+    try:
+        if delivery.kind == Delivery.Kind.UPDATE:
+            outcome = adapter.update(payload, delivery)
+        else:
+            outcome = adapter.publish(payload)
+    except ChannelError as e:
+        _handle_error(delivery, attempt, e, sending=True)
+    except Exception as e:  # noqa: BLE001 — the request may have gone out
+        logger.exception("Publishing delivery %s raised", delivery.pk)
+        _handle_error(delivery, attempt, UnknownOutcome(str(e)), sending=True)
+    else:
+        _record_outcome(delivery, attempt, outcome)
+
+
+def _poll(delivery, worker):
+    attempt = DeliveryAttempt(delivery=delivery, action="poll", worker=worker)
+    outcome = Outcome(
+        state=Outcome.PENDING,
+        platform_id=delivery.platform_id,
+        url=delivery.platform_url,
+        job_id=delivery.job_id,
+        extra=dict(delivery.progress),
+    )
+    try:
+        outcome = _adapter(delivery).poll(outcome)
+    except (Rejected, AuthExpired) as e:
+        _handle_error(delivery, attempt, e, sending=False)
+    except ChannelError as e:
+        # Asking again is always safe: keep polling, with backoff.
+        _later(delivery, attempt, e, Status.PENDING, _poll_delay(delivery))
+    else:
+        _record_outcome(delivery, attempt, outcome)
+
+
+def _confirm(delivery, worker):
+    attempt = DeliveryAttempt(delivery=delivery, action="confirm", worker=worker)
+    payload = Payload.from_json(delivery.payload) if delivery.payload else None
+    try:
+        if payload is None:
+            outcome = None  # nothing was rendered, so nothing was sent
+        else:
+            outcome = _adapter(delivery).find(payload, dict(delivery.progress))
+    except (Rejected, AuthExpired) as e:
+        _handle_error(delivery, attempt, e, sending=False)
+        return
+    except ChannelError as e:
+        delay = _backoff(delivery.attempts + 1)
+        _later(delivery, attempt, e, Status.UNCONFIRMED, delay)
+        return
+    if outcome is not None:
+        _record_outcome(delivery, attempt, outcome, found=True)
+        return
+    _finish_attempt(attempt, "absent", "", "")
+    if delivery.attempts >= delivery.max_attempts:
+        _fail(
+            delivery,
+            None,
+            TransientError.kind,
+            delivery.error_code,
+            _("It did not arrive after %(n)s attempts. Last error: %(error)s")
+            % {"n": delivery.attempts, "error": delivery.error_message},
+        )
+        return
+    # The platform has no trace of it: sending again cannot make a second post.
+    Delivery.objects.filter(pk=delivery.pk, claimed_by=worker).update(
+        status=Status.PLANNED
+    )
+    delivery.status = Status.PLANNED
+    _send(delivery, worker)
+
+
+def _record_outcome(delivery, attempt, outcome, *, found=False):
+    now = timezone.now()
+    common = {
+        "platform_id": outcome.platform_id or delivery.platform_id,
+        "platform_url": outcome.url or delivery.platform_url,
+        "job_id": outcome.job_id or delivery.job_id,
+        "claimed_by": "",
+        "lease_until": None,
+    }
+    if outcome.extra:
+        common["progress"] = {**delivery.progress, **outcome.extra}
+    if outcome.is_sent:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Status.SENT,
+            sent_at=now,
+            error_kind="",
+            error_code="",
+            error_message="",
+            **common,
+        )
+        _finish_attempt(attempt, "found" if found else Status.SENT, "", "")
+        delivery.refresh_from_db()
+        transaction.on_commit(lambda: _announce_sent(delivery))
+    else:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Status.PENDING,
+            next_attempt_at=now + timedelta(seconds=_poll_delay(delivery)),
+            **common,
+        )
+        _finish_attempt(attempt, Status.PENDING, "", "")
+
+
+def _announce_sent(delivery):
+    delivery_sent.send(
+        sender=Delivery,
+        delivery=delivery,
+        payload=delivery.payload,
+        platform_id=delivery.platform_id,
+        url=delivery.platform_url,
+    )
+
+
+def _handle_error(delivery, attempt, error, *, sending):
+    now = timezone.now()
+    if isinstance(error, RateLimited):
+        wait = error.retry_after if error.retry_after is not None else 60
+        until = now + timedelta(seconds=max(1, wait))
+        Account.objects.filter(pk=delivery.account_id).update(cooldown_until=until)
+        # A refused request was not accepted, so it does not use up an attempt.
+        Delivery.objects.filter(pk=delivery.pk).update(
+            attempts=F("attempts") - 1 if sending else F("attempts")
+        )
+        back_to = Status.PLANNED if sending else delivery.status
+        _later(delivery, attempt, error, back_to, wait)
+    elif isinstance(error, Rejected | AuthExpired):
+        _fail(delivery, attempt, error.kind, error.code, error.message)
+    elif isinstance(error, UnknownOutcome):
+        _later(
+            delivery,
+            attempt,
+            error,
+            Status.UNCONFIRMED,
+            conf.get("RONGMEI_UNCONFIRMED_DELAY"),
+        )
+    else:  # transient: known not to have been accepted
+        delivery.refresh_from_db(fields=["attempts"])
+        if delivery.attempts >= delivery.max_attempts:
+            _fail(
+                delivery,
+                attempt,
+                error.kind,
+                error.code,
+                _("Gave up after %(n)s attempts: %(error)s")
+                % {"n": delivery.attempts, "error": error.message},
+            )
+            return
+        back_to = Status.PLANNED if sending else delivery.status
+        _later(delivery, attempt, error, back_to, _backoff(delivery.attempts))
+
+
+def _later(delivery, attempt, error, status, delay):
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=status,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        error_kind=error.kind,
+        error_code=error.code,
+        error_message=error.message,
+        claimed_by="",
+        lease_until=None,
+    )
+    _finish_attempt(attempt, error.kind, error.code, error.message)
+
+
+def _fail(delivery, attempt, kind, code, reason, *, payload=None):
+    updates = {
+        "status": Status.FAILED,
+        "error_kind": kind,
+        "error_code": code or "",
+        "error_message": reason,
+        "claimed_by": "",
+        "lease_until": None,
+    }
+    if payload is not None:
+        updates["payload"] = payload
+    Delivery.objects.filter(pk=delivery.pk).update(**updates)
+    if attempt is not None:
+        _finish_attempt(attempt, kind, code, reason)
+    delivery.refresh_from_db()
+    _after_failure(delivery, kind, code, reason)
+
+
+def _after_failure(delivery, kind, code, reason):
+    def announce():
+        delivery_failed.send(
+            sender=Delivery,
+            delivery=delivery,
+            payload=delivery.payload,
+            kind=kind,
+            code=code,
+            reason=reason,
+        )
+
+    transaction.on_commit(announce)
+
+
+def _finish_attempt(attempt, result, code, message):
+    if attempt is None:
+        return
+    attempt.finished_at = timezone.now()
+    attempt.result = result
+    attempt.error_code = code or ""
+    attempt.message = message or ""
+    attempt.save()
+
+
+def _backoff(attempt_number):
+    """Exponential backoff with full jitter (AWS architecture blog's variant)."""
+    base = conf.get("RONGMEI_DELIVERY_BACKOFF")
+    ceiling = min(conf.get("RONGMEI_DELIVERY_BACKOFF_MAX"), base * 2**attempt_number)
+    return random.uniform(base / 2, max(base / 2, ceiling))  # noqa: S311 — jitter
+
+
+def _poll_delay(delivery):
+    polls = delivery.attempt_log.filter(action="poll").count()
+    return min(
+        conf.get("RONGMEI_POLL_INTERVAL_MAX"),
+        conf.get("RONGMEI_POLL_INTERVAL") * 2 ** min(polls, 10),
+    )
+
+
+def _lock(queryset):
+    if connection.features.has_select_for_update:
+        return queryset.select_for_update()
+    return queryset
+
+
+# ---------------------------------------------------------------------------
+# People's actions: retry, cancel, withdraw, pause
+
+
+def retry_delivery(delivery, user):
+    """Send a failed or cancelled delivery again (from the start)."""
+    if delivery.status not in (Status.FAILED, Status.CANCELLED):
+        raise DeliveryActionError(
+            _("Only failed or cancelled deliveries can be retried.")
+        )
+    now = timezone.now()
+    changed = Delivery.objects.filter(
+        pk=delivery.pk, status__in=[Status.FAILED, Status.CANCELLED]
+    ).update(
+        status=Status.PLANNED,
+        attempts=0,
+        next_attempt_at=now,
+        due_at=now if delivery.due_at < now else delivery.due_at,
+        error_kind="",
+        error_code="",
+        error_message="",
+        # Render again: the failure may have been in the content.
+        payload=None if not delivery.progress else delivery.payload,
+    )
+    if changed:
+        log(
+            delivery.release,
+            "rongmei.delivery_retry",
+            user=user,
+            data=_log_data(delivery),
+        )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def cancel_delivery(delivery, user):
+    """Stop a delivery that has not gone out."""
+    if delivery.status not in (Status.PLANNED, Status.FAILED):
+        raise DeliveryActionError(
+            _("Only planned or failed deliveries can be cancelled; this one is %s.")
+            % delivery.get_status_display()
+        )
+    changed = (
+        Delivery.objects.filter(
+            pk=delivery.pk, status__in=[Status.PLANNED, Status.FAILED]
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=timezone.now()))
+        .update(status=Status.CANCELLED, error_message=_("Cancelled by %s.") % user)
+    )
+    if not changed:
+        raise DeliveryActionError(_("It is being sent right now; try again shortly."))
+    log(
+        delivery.release, "rongmei.delivery_cancel", user=user, data=_log_data(delivery)
+    )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def withdraw_delivery(delivery, user):
+    """Delete a sent post on its platform (撤稿) and record it."""
+    if delivery.status != Status.SENT:
+        raise DeliveryActionError(_("Only sent deliveries can be withdrawn."))
+    adapter = _adapter(delivery)
+    attempt = DeliveryAttempt(delivery=delivery, action="withdraw", worker=str(user))
+    try:
+        adapter.withdraw(delivery)
+    except ChannelError as e:
+        _finish_attempt(attempt, e.kind, e.code, e.message)
+        raise DeliveryActionError(
+            _("%(account)s could not withdraw it: %(reason)s")
+            % {"account": delivery.account, "reason": e}
+        ) from e
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Status.WITHDRAWN, withdrawn_at=now, withdrawn_by=user
+    )
+    _finish_attempt(attempt, Status.WITHDRAWN, "", "")
+    delivery.refresh_from_db()
+    log(
+        delivery.release,
+        "rongmei.delivery_withdraw",
+        user=user,
+        data=_log_data(delivery),
+    )
+    transaction.on_commit(
+        lambda: delivery_withdrawn.send(
+            sender=Delivery,
+            delivery=delivery,
+            payload=delivery.payload,
+            platform_id=delivery.platform_id,
+            user=user,
+        )
+    )
+    return delivery
+
+
+def withdraw_release(release, user):
+    """Withdraw every sent delivery of ``release``; return (done, errors)."""
+    done, errors = [], []
+    for delivery in release.deliveries.filter(status=Status.SENT).select_related(
+        "account"
+    ):
+        try:
+            done.append(withdraw_delivery(delivery, user))
+        except DeliveryActionError as e:
+            errors.append(str(e))
+    return done, errors
+
+
+def cancel_open_deliveries(release, reason):
+    """Cancel what has not started, when a release is unpublished."""
+    return Delivery.objects.filter(
+        release=release, status=Status.PLANNED, attempts=0
+    ).update(status=Status.CANCELLED, error_message=reason)
+
+
+def pause_publishing(user, reason, unit=None):
+    """Stop all publishing, or one unit's, until lifted (紧急停发)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DeliveryActionError(_("A reason is required to pause publishing."))
+    if PublishingPause.objects.active().filter(unit=unit).exists():
+        raise DeliveryActionError(_("Publishing is already paused there."))
+    pause = PublishingPause.objects.create(unit=unit, reason=reason, started_by=user)
+    log(pause, "rongmei.publishing_paused", user=user, data={"reason": reason})
+    return pause
+
+
+def lift_pause(pause, user):
+    """End an emergency stop; waiting deliveries go out in their order."""
+    if not pause.is_active:
+        raise DeliveryActionError(_("This pause has already been lifted."))
+    pause.lifted_at = timezone.now()
+    pause.lifted_by = user
+    pause.save(update_fields=["lifted_at", "lifted_by"])
+    log(pause, "rongmei.publishing_resumed", user=user, data={"reason": pause.reason})
+    return pause
+
+
+def _log_data(delivery):
+    return {
+        "delivery": delivery.pk,
+        "account": delivery.account_id,
+        "account_name": str(delivery.account),
+        "status": delivery.status,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def release_summary(release):
+    """Counts for "3 / 4 已发布": sent, total (cancelled left out), failed."""
+    latest = {}
+    for delivery in release.deliveries.order_by("account_id", "-revision_id"):
+        latest.setdefault(delivery.account_id, delivery)
+    counted = [d for d in latest.values() if d.status != Status.CANCELLED]
+    return {
+        "sent": sum(d.status == Status.SENT for d in counted),
+        "total": len(counted),
+        "failed": sum(d.status == Status.FAILED for d in counted),
+        "open": sum(d.is_open for d in counted),
+        "deliveries": sorted(latest.values(), key=lambda d: (d.due_at, d.pk)),
+    }
+
+
+def overdue(now=None):
+    """Open deliveries past their time by more than the grace period."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=conf.get("RONGMEI_WATCHDOG_GRACE"))
+    return (
+        Delivery.objects.open()
+        .filter(next_attempt_at__lt=now - grace)
+        .select_related("account", "release")
+        .order_by("due_at")
+    )

@@ -1,0 +1,127 @@
+"""Background work of the channels, run by django-q2 (see ``ensure_schedules``).
+
+Thin wrappers: they take ids, never model instances, and call ``engine``.
+"""
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.core.management import call_command
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from . import conf, engine
+
+logger = logging.getLogger(__name__)
+
+#: The django-q2 schedules this app needs: (name, function, minutes).
+SCHEDULES = [
+    ("rongmei: dispatch deliveries", "channels.tasks.dispatch", 1),
+    ("rongmei: publish scheduled pages", "channels.tasks.publish_scheduled", 1),
+    ("rongmei: delivery watchdog", "channels.tasks.watchdog", 5),
+]
+
+
+def _run_claimed(pk, worker):
+    try:
+        return engine.run_delivery(pk, worker)
+    except Exception:
+        # The claim expires and the delivery is recovered as unconfirmed.
+        logger.exception("Delivery %s: the engine raised", pk)
+        return None
+    finally:
+        connection.close()
+
+
+def dispatch(loop_seconds=None, *, until_idle=False):
+    """Claim due deliveries and send them, for ``loop_seconds``.
+
+    Runs as a django-q2 task every minute and looks for due deliveries every
+    ``RONGMEI_DISPATCH_INTERVAL`` seconds, sending them on a pool of threads
+    (the calls wait on the network, not the CPU). Overlapping dispatchers, in
+    one cluster or several, are safe: claims are atomic. ``until_idle`` returns
+    as soon as nothing is due or in flight (tests and commands).
+    """
+    loop_seconds = (
+        conf.get("RONGMEI_DISPATCH_LOOP") if loop_seconds is None else loop_seconds
+    )
+    interval = conf.get("RONGMEI_DISPATCH_INTERVAL")
+    threads = conf.get("RONGMEI_DISPATCH_THREADS")
+    deadline = time.monotonic() + loop_seconds
+    done = 0
+    running = set()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery") as pool:
+        while True:
+            running = {future for future in running if not future.done()}
+            free = threads - len(running)
+            claimed = []
+            if free > 0 and time.monotonic() < deadline:
+                worker = engine.worker_name()
+                claimed = engine.claim_due(worker, free)
+                for pk in claimed:
+                    running.add(pool.submit(_run_claimed, pk, worker))
+                done += len(claimed)
+            if time.monotonic() >= deadline and not running:
+                break
+            if until_idle and not claimed and not running:
+                if not _anything_due_soon():
+                    break
+            if not claimed:
+                time.sleep(interval)
+            close_old_connections()
+    return done
+
+
+def _anything_due_soon():
+    from .models import Delivery
+
+    soon = timezone.now() + timezone.timedelta(
+        seconds=conf.get("RONGMEI_DISPATCH_INTERVAL")
+    )
+    return Delivery.objects.open().filter(next_attempt_at__lte=soon).exists()
+
+
+def run_delivery(pk):
+    """Claim and run one delivery now, if it is due and free."""
+    worker = engine.worker_name()
+    won = engine.claim_one(pk, worker)
+    if won:
+        return engine.run_delivery(pk, worker)
+    return None
+
+
+def publish_scheduled():
+    """Wagtail's scheduled go-live and expiry, every minute."""
+    call_command("publish_scheduled", verbosity=0)
+
+
+def watchdog():
+    """Log what is past due, so the maintainer's alerting sees it."""
+    late = list(engine.overdue())
+    for delivery in late:
+        logger.warning(
+            "Delivery %s to account %s is past due since %s (status %s: %s)",
+            delivery.pk,
+            delivery.account_id,
+            delivery.next_attempt_at.isoformat(),
+            delivery.status,
+            delivery.error_message,
+        )
+    return len(late)
+
+
+def ensure_schedules(**kwargs):
+    """Install this app's django-q2 schedules (post_migrate; idempotent)."""
+    from django_q.models import Schedule
+
+    for name, func, minutes in SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
