@@ -25,3 +25,12 @@ LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405
 # Login protection is switched on by the tests of it (they override this).
 AXES_ENABLED = False
 RONGMEI_2FA_ENFORCED = False  # tests force_login; the 2FA tests turn it on
+# Delivery engine: no waiting in tests (production values in channels/conf.py).
+RONGMEI_PLATFORM_TIMEOUT = (2, 3)
+RONGMEI_DELIVERY_LEASE = 30
+RONGMEI_UNCONFIRMED_DELAY = 0
+RONGMEI_DELIVERY_BACKOFF = 0.01
+RONGMEI_DELIVERY_BACKOFF_MAX = 0.05
+RONGMEI_POLL_INTERVAL = 0.05
+RONGMEI_POLL_INTERVAL_MAX = 0.2
+RONGMEI_DISPATCH_INTERVAL = 0.02
