@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,9 +15,11 @@ class ChannelsConfig(AppConfig):
 
         from cms.models import ReleasePage
 
+        from . import conf
         from .signal_handlers import install_schedules, register_signal_handlers
 
         register_signal_handlers()
+        checks.register(conf.system_check)
         post_migrate.connect(
             install_schedules, sender=self, dispatch_uid="channels_schedules"
         )

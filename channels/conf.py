@@ -24,7 +24,7 @@ DEFAULTS = {
     "RONGMEI_UNCONFIRMED_DELAY": 15.0,
     #: Seconds between asking about an asynchronous publish job; doubles up
     #: to ``RONGMEI_POLL_INTERVAL_MAX``.
-    "RONGMEI_POLL_INTERVAL": 2.0,
+    "RONGMEI_POLL_INTERVAL": 0.5,
     "RONGMEI_POLL_INTERVAL_MAX": 60.0,
     #: Seconds between the dispatcher's looks for due deliveries.
     "RONGMEI_DISPATCH_INTERVAL": 1.0,
@@ -38,8 +38,9 @@ DEFAULTS = {
         "douyin": 4,
         "app": 16,
     },
-    #: Deliveries one dispatcher sends at once (threads), all platforms.
-    "RONGMEI_DISPATCH_THREADS": 32,
+    #: Deliveries one dispatcher sends at once (threads), all platforms;
+    #: None: the sum of the platform caps.
+    "RONGMEI_DISPATCH_THREADS": None,
     #: Seconds after which an open delivery past its time is listed by the
     #: watchdog.
     "RONGMEI_WATCHDOG_GRACE": 300,
@@ -58,6 +59,8 @@ def get(name):
             raise ImproperlyConfigured(
                 "RONGMEI_PLATFORM_CONCURRENCY: every cap must be at least 1."
             )
+    if name == "RONGMEI_DISPATCH_THREADS" and value is None:
+        value = sum(get("RONGMEI_PLATFORM_CONCURRENCY").values())
     return value
 
 
@@ -74,3 +77,14 @@ def check():
         )
     if get("RONGMEI_DELIVERY_MAX_ATTEMPTS") < 1:
         raise ImproperlyConfigured("RONGMEI_DELIVERY_MAX_ATTEMPTS must be at least 1.")
+
+
+def system_check(app_configs=None, **kwargs):
+    """Django system check wrapper of :func:`check`."""
+    from django.core.checks import Error
+
+    try:
+        check()
+    except ImproperlyConfigured as e:
+        return [Error(str(e), id="channels.E001")]
+    return []
