@@ -16,9 +16,11 @@ class ChannelsConfig(AppConfig):
         from cms.models import ReleasePage
 
         from . import conf
+        from .previews import register_preview_modes
         from .signal_handlers import install_schedules, register_signal_handlers
 
         register_signal_handlers()
+        register_preview_modes()
         checks.register(conf.system_check)
         post_migrate.connect(
             install_schedules, sender=self, dispatch_uid="channels_schedules"

@@ -15,6 +15,9 @@ from . import conf, engine
 
 logger = logging.getLogger(__name__)
 
+#: ``dispatch(until_idle=True)`` stops when nothing is due within this many seconds.
+IDLE_HORIZON = 10
+
 #: The django-q2 schedules this app needs: (name, function, minutes).
 SCHEDULES = [
     ("rongmei: dispatch deliveries", "channels.tasks.dispatch", 1),
@@ -34,21 +37,24 @@ def _run_claimed(pk, worker):
         connection.close()
 
 
-def dispatch(loop_seconds=None, *, until_idle=False):
+def dispatch(loop_seconds=None, *, until_idle=False, threads=None):
     """Claim due deliveries and send them, for ``loop_seconds``.
 
     Runs as a django-q2 task every minute and looks for due deliveries every
     ``RONGMEI_DISPATCH_INTERVAL`` seconds, sending them on a pool of threads
     (the calls wait on the network, not the CPU). Overlapping dispatchers, in
     one cluster or several, are safe: claims are atomic. ``until_idle`` returns
-    as soon as nothing is due or in flight (tests and commands).
+    as soon as nothing is due or in flight (tests and commands); ``threads=0``
+    sends in the calling thread, one delivery after another.
     """
-    loop_seconds = (
-        conf.get("RONGMEI_DISPATCH_LOOP") if loop_seconds is None else loop_seconds
-    )
+    if loop_seconds is None:
+        loop_seconds = conf.get("RONGMEI_DISPATCH_LOOP")
     interval = conf.get("RONGMEI_DISPATCH_INTERVAL")
-    threads = conf.get("RONGMEI_DISPATCH_THREADS")
+    if threads is None:
+        threads = conf.get("RONGMEI_DISPATCH_THREADS")
     deadline = time.monotonic() + loop_seconds
+    if threads == 0:
+        return _dispatch_inline(deadline, interval, until_idle)
     done = 0
     running = set()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery") as pool:
@@ -73,12 +79,26 @@ def dispatch(loop_seconds=None, *, until_idle=False):
     return done
 
 
+def _dispatch_inline(deadline, interval, until_idle):
+    done = 0
+    while time.monotonic() < deadline:
+        worker = engine.worker_name()
+        claimed = engine.claim_due(worker, 1)
+        for pk in claimed:
+            engine.run_delivery(pk, worker)
+        done += len(claimed)
+        if not claimed:
+            if until_idle and not _anything_due_soon():
+                break
+            time.sleep(interval)
+    return done
+
+
 def _anything_due_soon():
     from .models import Delivery
 
-    soon = timezone.now() + timezone.timedelta(
-        seconds=conf.get("RONGMEI_DISPATCH_INTERVAL")
-    )
+    # Retries and polls come back within seconds; a slot hours away is idle.
+    soon = timezone.now() + timezone.timedelta(seconds=IDLE_HORIZON)
     return Delivery.objects.open().filter(next_attempt_at__lte=soon).exists()
 
 

@@ -36,6 +36,7 @@ from datetime import datetime
 import requests
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -98,6 +99,49 @@ class UnknownOutcome(ChannelError):
 
     kind = "unknown_outcome"
     default_message = _("No answer from the platform: the release may have arrived.")
+
+
+#: ``requests`` errors of an address that cannot be used at all.
+INVALID_ADDRESS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
+
+#: ``requests`` errors raised before the request left.
+NOTHING_SENT = (
+    requests.ConnectTimeout,
+    requests.exceptions.SSLError,
+    requests.exceptions.ProxyError,
+)
+
+
+def transport_error(error, *, creates=False):
+    """Return the :class:`ChannelError` for a ``requests`` exception.
+
+    A connection that could not be made sent nothing: transient. A read timeout
+    or a connection dropped after sending leaves the outcome unknown when the
+    request ``creates`` something on the platform; a read is simply retried.
+    """
+    if isinstance(error, INVALID_ADDRESS):
+        return Rejected(
+            _("The account's platform or webhook address is not valid."),
+            detail=repr(error),
+        )
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # NewConnectionError (refused, unresolvable) is a ConnectTimeoutError; a
+    # TLS handshake or a proxy fails before the request is sent.
+    nothing_sent = isinstance(error, NOTHING_SENT) or isinstance(
+        reason, ConnectTimeoutError
+    )
+    # Only the exception's type: its text holds the URL, and with it the
+    # access token in the query string.
+    detail = type(error).__name__
+    if nothing_sent or not creates:
+        return TransientError(detail=detail)
+    return UnknownOutcome(detail=detail)
 
 
 KIND_TRANSIENT = TransientError.kind

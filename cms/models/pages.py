@@ -180,6 +180,9 @@ class ReleasePage(Page):
 
     #: Panels other apps add (channels adds the target accounts), in order.
     extra_content_panels = []
+    #: Preview modes other apps add, in order: ``(name, label, serve)``, where
+    #: ``serve(page, request)`` returns the preview's response.
+    extra_preview_modes = []
 
     content_panels = Page.content_panels + [
         FieldPanel("subtitle"),
@@ -251,6 +254,24 @@ class ReleasePage(Page):
         """Add a panel from another app (called from its ``AppConfig.ready``)."""
         cls.extra_content_panels.append(panel)
         cls.content_panels = [*cls.content_panels, panel]
+
+    @classmethod
+    def add_preview_mode(cls, name, label, serve):
+        """Add a preview mode from another app (called from its ``AppConfig.ready``);
+        a mode added again under the same name replaces the first."""
+        others = [mode for mode in cls.extra_preview_modes if mode[0] != name]
+        cls.extra_preview_modes = [*others, (name, label, serve)]
+
+    @property
+    def preview_modes(self):
+        extra = [(name, label) for name, label, _serve in self.extra_preview_modes]
+        return [*super().preview_modes, *extra]
+
+    def serve_preview(self, request, mode_name):
+        for name, _label, serve in self.extra_preview_modes:
+            if name and name == mode_name:
+                return serve(self, request)
+        return super().serve_preview(request, mode_name)
 
     @classmethod
     def can_create_at(cls, parent):
