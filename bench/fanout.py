@@ -175,6 +175,7 @@ def run(args, counts):
                 name="%s 账号 %03d" % (platform, i),
                 credentials=credentials(platform, i, server.url),
                 api_base_url=sandbox.base_url(platform),
+                is_verified=True,
                 platform_account_id=platform_account_id(platform, i),
             )
             sandbox.register(account)
@@ -186,7 +187,7 @@ def run(args, counts):
         cover_image=make_image(title="封面"),
         body=[
             ("paragraph", "<p>会议要求各单位压实责任，排查隐患。</p>"),
-            ("video", make_video(title="会议视频").pk),
+            ("video", {"video": make_video(title="会议视频"), "caption": ""}),
         ],
         targets=[ReleaseTarget(account=a) for a in accounts],
         is_urgent=True,

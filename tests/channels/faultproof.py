@@ -124,6 +124,7 @@ def build_fixture(sandbox, *, deliveries, accounts_per_platform, seed):
                 platform,
                 credentials=credentials[platform](index),
                 api_base_url=sandbox.base_url(platform),
+                is_verified=True,
                 platform_account_id=(
                     "open-proof-%d" % index
                     if platform == "douyin"
@@ -153,7 +154,7 @@ def build_fixture(sandbox, *, deliveries, accounts_per_platform, seed):
             is_urgent=True,
             body=[
                 ("paragraph", "<p>第%d号稿件正文。</p>" % number),
-                ("video", video.pk),
+                ("video", {"video": video, "caption": ""}),
             ],
             targets=[ReleaseTarget(account=a) for a in chosen],
             publish=True,
