@@ -3,6 +3,14 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from .platforms import all_platforms, get_platform
+from .schedule import (
+    DEFAULT_WINDOWS,
+    RulesError,
+    format_windows,
+    parse_blackout_dates,
+    parse_windows,
+    windows_as_json,
+)
 
 
 def _credential_help():
@@ -32,9 +40,40 @@ class AccountForm(WagtailAdminModelForm):
         widget=WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off"}),
     )
 
+    windows_text = forms.CharField(
+        label=_("Publishing windows"),
+        required=False,
+        help_text=_(
+            "Times of day in Beijing time, such as 07:00-09:00, 12:00-14:00. "
+            "Leave blank for the platform's defaults: %(defaults)s."
+        ),
+    )
+    blackout_text = forms.CharField(
+        label=_("Dates without publishing"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Dates such as 2026-10-01, separated by commas or spaces."),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["new_credentials"].help_text = _credential_help()
+        defaults = "; ".join(
+            "%s %s" % (p.label, format_windows(DEFAULT_WINDOWS.get(p.code, ())))
+            for p in all_platforms()
+        )
+        self.fields["windows_text"].help_text = self.fields[
+            "windows_text"
+        ].help_text % {"defaults": defaults}
+        if self.instance.pk and not self.is_bound:
+            try:
+                windows = parse_windows(self.instance.publishing_windows or [])
+                self.initial["windows_text"] = format_windows(windows)
+            except RulesError:
+                self.initial["windows_text"] = str(self.instance.publishing_windows)
+            self.initial["blackout_text"] = ", ".join(
+                sorted(str(d) for d in self.instance.blackout_dates or [])
+            )
         user = self.for_user
         if user is not None and "unit" in self.fields:
             from .permissions import account_units
@@ -58,6 +97,19 @@ class AccountForm(WagtailAdminModelForm):
             values[name.strip()] = value.strip()
         return values
 
+    def clean_windows_text(self):
+        try:
+            return windows_as_json(parse_windows(self.cleaned_data["windows_text"]))
+        except RulesError as e:
+            raise forms.ValidationError(str(e)) from e
+
+    def clean_blackout_text(self):
+        try:
+            dates = parse_blackout_dates(self.cleaned_data["blackout_text"])
+        except RulesError as e:
+            raise forms.ValidationError(str(e)) from e
+        return sorted(d.isoformat() for d in dates)
+
     def clean(self):
         cleaned = super().clean()
         values = cleaned.get("new_credentials") or {}
@@ -80,6 +132,10 @@ class AccountForm(WagtailAdminModelForm):
         return cleaned
 
     def save(self, commit=True):
+        if "windows_text" in self.cleaned_data:
+            self.instance.publishing_windows = self.cleaned_data["windows_text"]
+        if "blackout_text" in self.cleaned_data:
+            self.instance.blackout_dates = self.cleaned_data["blackout_text"]
         values = self.cleaned_data.get("new_credentials") or {}
         if values:
             merged = self.instance.get_credentials() if self.instance.pk else {}

@@ -148,6 +148,18 @@ class AccountViewSet(SnippetViewSet):
         InlinePanel("administrators", heading=_("Administrators"), label=_("Administrator"), min_num=1),  # noqa: E501
         FieldPanel("publishing_units"),
         MultiFieldPanel(
+            [
+                FieldPanel("windows_text"),
+                FieldRowPanel([
+                    FieldPanel("daily_cap"),
+                    FieldPanel("weekly_cap"),
+                    FieldPanel("min_spacing_minutes"),
+                ]),
+                FieldPanel("blackout_text"),
+            ],
+            heading=_("Publishing schedule"),
+        ),
+        MultiFieldPanel(
             [FieldPanel("api_base_url"), FieldPanel("new_credentials")],
             heading=_("Connection"),
         ),

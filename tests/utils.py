@@ -4,9 +4,11 @@ import io
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
+from wagtailmedia.models import get_media_model
 
 from channels.models import Account, AccountAdministrator
 from cms.models import CreditedImage, ReleasePage, RoleAssignment, Unit
@@ -70,6 +72,27 @@ def make_image(title="图片", credit="摄影：张三", color=(180, 30, 30), **
     )
 
 
+#: The start of an MP4 file: an ``ftyp`` box, which is how the sandbox tells one.
+MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+
+
+def make_video(title="视频", size=64 * 1024, name=None, **kwargs):
+    """A wagtailmedia video of ``size`` bytes that begins like an MP4 file.
+
+    After the header come 4-byte numbers counting up, so parts put together
+    in the wrong order, or twice, show.
+    """
+    filler = b"".join(n.to_bytes(4, "big") for n in range(size // 4 + 1))
+    data = (MP4_HEAD + filler)[:size]
+    return get_media_model().objects.create(
+        title=title,
+        type="video",
+        duration=kwargs.pop("duration", 12),
+        file=ContentFile(data, name=name or f"{title}.mp4"),
+        **kwargs,
+    )
+
+
 def make_release(unit, title=None, publish=False, user=None, **kwargs):
     title = title or f"稿件{next(_counter)}"
     release = ReleasePage(
@@ -117,6 +140,11 @@ def account_form_data(account, **changes):
             ),
             "api_base_url": account.api_base_url,
             "new_credentials": "",
+            "windows_text": ", ".join("-".join(w) for w in account.publishing_windows),
+            "daily_cap": account.daily_cap or "",
+            "weekly_cap": account.weekly_cap or "",
+            "min_spacing_minutes": account.min_spacing_minutes,
+            "blackout_text": ", ".join(account.blackout_dates),
         }
     )
     data["publishing_units"] = [

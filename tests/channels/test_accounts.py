@@ -446,3 +446,42 @@ def test_account_chooser_lists_only_visible_accounts(client):
     chosen = "wagtailsnippetchoosers_channels_account:chosen"
     assert client.get(reverse(chosen, args=[own.pk])).status_code == 200
     assert client.get(reverse(chosen, args=[other.pk])).status_code in (302, 403)
+
+
+def test_publishing_schedule_is_edited_as_text(client, account, maintainer):
+    """Windows and blackout dates typed as text are stored as the engine reads
+    them, with caps and spacing beside them."""
+    client.force_login(maintainer)
+    response = client.post(
+        edit_url(account),
+        account_form_data(
+            account,
+            windows_text="08:00-10:00，18:30至21:00",
+            blackout_text="2026-10-01 2026-10-02",
+            daily_cap="3",
+            min_spacing_minutes="60",
+        ),
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.publishing_windows == [["08:00", "10:00"], ["18:30", "21:00"]]
+    assert account.blackout_dates == ["2026-10-01", "2026-10-02"]
+    assert (account.daily_cap, account.min_spacing_minutes) == (3, 60)
+    form = client.get(edit_url(account)).context["form"]
+    assert form.initial["windows_text"] == "08:00-10:00, 18:30-21:00"
+
+
+def test_malformed_window_is_a_field_error_keeping_the_text(
+    client, account, maintainer
+):
+    """A window that ends before it starts is refused with the window named,
+    and what was typed stays in the form."""
+    client.force_login(maintainer)
+    response = client.post(
+        edit_url(account), account_form_data(account, windows_text="09:00-07:00")
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["windows_text"]
+    assert "09:00-07:00" in response.content.decode()
+    account.refresh_from_db()
+    assert account.publishing_windows == []
