@@ -128,7 +128,26 @@ def watchdog():
             delivery.status,
             delivery.error_message,
         )
+    for warning in token_warnings():
+        logger.warning("%s", warning["message"])
     return len(late)
+
+
+def token_warnings(now=None):
+    """Renew Douyin refresh tokens that are due, and list those running out."""
+    from .adapters import douyin
+    from .adapters.base import ChannelError
+    from .models import Account
+
+    warnings = []
+    for account in Account.objects.running().filter(platform="douyin"):
+        try:
+            douyin.DouyinAdapter(account).renew_refresh_token_if_due(now)
+        except ChannelError as e:
+            logger.warning("Renewing the refresh token of %s failed: %s", account, e)
+        for warning in douyin.refresh_token_warnings(account, now=now):
+            warnings.append({**warning, "account": account})
+    return warnings
 
 
 def ensure_schedules(**kwargs):

@@ -105,7 +105,8 @@ def test_release_reaches_every_platform_once(
                 ("video", {"video": video, "caption": ""}),
             ],
         )
-        run_until_idle()
+        with django_capture_on_commit_callbacks(execute=True):
+            run_until_idle()
     finally:
         delivery_sent.disconnect(dispatch_uid="t1")
     deliveries = list(release.deliveries.all())
