@@ -3,7 +3,7 @@
 #
 # Creates .venv with python3 and installs the project when needed, migrates the
 # database, compiles our translations, loads the demo data, then runs the web server,
-# the django-q2 worker and the platform sandbox (once the project has one) until
+# the django-q2 worker and the platform sandbox until
 # Ctrl-C, which stops all of them. Safe to run again: installed dependencies, applied
 # migrations and existing demo data are left as they are.
 #
@@ -137,10 +137,9 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if "$PY" manage.py help sandbox >/dev/null 2>&1; then
-    start sandbox "$PY" manage.py sandbox --port "$RONGMEI_SANDBOX_PORT"
-    sandbox_url="http://127.0.0.1:$RONGMEI_SANDBOX_PORT/"
-fi
+# The platform sandbox the demo accounts publish to (loopback only).
+start sandbox "$PY" manage.py sandbox --port "$RONGMEI_SANDBOX_PORT"
+sandbox_url="http://127.0.0.1:$RONGMEI_SANDBOX_PORT/"
 start web "$PY" manage.py runserver "127.0.0.1:$RONGMEI_PORT" --noreload
 web_pid=$!
 start worker "$PY" manage.py qcluster
@@ -156,7 +155,7 @@ step "Rongmei is running"
 cat <<EOF
   Admin:    http://127.0.0.1:$RONGMEI_PORT/admin/
   API:      http://127.0.0.1:$RONGMEI_PORT/api/v2/pages/
-  Sandbox:  ${sandbox_url:-not available yet}
+  Sandbox:  $sandbox_url (what the demo accounts published, as each platform shows it)
   Logins:   the table printed above by seed_demo. Passwords are printed only when
             the demo users are created; forgotten one? $PY manage.py changepassword admin
   Press Ctrl-C to stop them all (${names[*]}).
