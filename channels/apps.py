@@ -16,6 +16,7 @@ class ChannelsConfig(AppConfig):
         from cms.models import ReleasePage
 
         from . import conf
+        from .panels import DeliveriesPanel
         from .previews import register_preview_modes
         from .signal_handlers import install_schedules, register_signal_handlers
 
@@ -37,3 +38,4 @@ class ChannelsConfig(AppConfig):
                 ),
             )
         )
+        ReleasePage.add_content_panel(DeliveriesPanel())

@@ -32,6 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from cms.security import audit
+
 from . import conf
 from .adapters.base import (
     AuthExpired,
@@ -666,15 +668,21 @@ def cancel_delivery(delivery, user):
     """Stop a delivery that has not gone out."""
     if delivery.status not in (Status.PLANNED, Status.FAILED):
         raise DeliveryActionError(
-            _("Only planned or failed deliveries can be cancelled; this one is %s.")
-            % delivery.get_status_display()
+            _(
+                "Only planned or failed deliveries can be cancelled; this one is "
+                "%(status)s."
+            )
+            % {"status": delivery.get_status_display()}
         )
     changed = (
         Delivery.objects.filter(
             pk=delivery.pk, status__in=[Status.PLANNED, Status.FAILED]
         )
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=timezone.now()))
-        .update(status=Status.CANCELLED, error_message=_("Cancelled by %s.") % user)
+        .update(
+            status=Status.CANCELLED,
+            error_message=_("Cancelled by %(person)s.") % {"person": user},
+        )
     )
     if not changed:
         raise DeliveryActionError(_("It is being sent right now; try again shortly."))
@@ -689,19 +697,39 @@ def withdraw_delivery(delivery, user):
     """Delete a sent post on its platform (撤稿) and record it."""
     if delivery.status != Status.SENT:
         raise DeliveryActionError(_("Only sent deliveries can be withdrawn."))
+    # Hold the delivery while the platform is asked, so two people withdrawing
+    # at once make one call.
+    now = timezone.now()
+    holder = "withdraw:%s" % worker_name()
+    held = (
+        Delivery.objects.filter(pk=delivery.pk, status=Status.SENT)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(
+            claimed_by=holder,
+            lease_until=now + timedelta(seconds=conf.get("RONGMEI_DELIVERY_LEASE")),
+        )
+    )
+    if not held:
+        raise DeliveryActionError(_("It is being withdrawn right now."))
     adapter = _adapter(delivery)
     attempt = DeliveryAttempt(delivery=delivery, action="withdraw", worker=str(user))
     try:
         adapter.withdraw(delivery)
     except ChannelError as e:
         _finish_attempt(attempt, e.kind, e.code, e.message)
+        Delivery.objects.filter(pk=delivery.pk, claimed_by=holder).update(
+            claimed_by="", lease_until=None
+        )
         raise DeliveryActionError(
             _("%(account)s could not withdraw it: %(reason)s")
             % {"account": delivery.account, "reason": e}
         ) from e
-    now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=Status.WITHDRAWN, withdrawn_at=now, withdrawn_by=user
+        status=Status.WITHDRAWN,
+        withdrawn_at=timezone.now(),
+        withdrawn_by=user,
+        claimed_by="",
+        lease_until=None,
     )
     _finish_attempt(attempt, Status.WITHDRAWN, "", "")
     delivery.refresh_from_db()
@@ -751,7 +779,7 @@ def pause_publishing(user, reason, unit=None):
     if PublishingPause.objects.active().filter(unit=unit).exists():
         raise DeliveryActionError(_("Publishing is already paused there."))
     pause = PublishingPause.objects.create(unit=unit, reason=reason, started_by=user)
-    log(pause, "rongmei.publishing_paused", user=user, data={"reason": reason})
+    log(pause, audit.PUBLISHING_PAUSE, user=user, data={"reason": reason})
     return pause
 
 
@@ -762,7 +790,7 @@ def lift_pause(pause, user):
     pause.lifted_at = timezone.now()
     pause.lifted_by = user
     pause.save(update_fields=["lifted_at", "lifted_by"])
-    log(pause, "rongmei.publishing_resumed", user=user, data={"reason": pause.reason})
+    log(pause, audit.PUBLISHING_RESUME, user=user, data={"reason": pause.reason})
     return pause
 
 

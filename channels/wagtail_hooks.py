@@ -31,3 +31,6 @@ def limit_target_accounts(form, unit):
     )
     formset.form = type(formset.form.__name__, (formset.form,), {})
     formset.form.base_fields = base_fields
+
+
+from . import calendar_hooks, delivery_hooks  # noqa: E402,F401

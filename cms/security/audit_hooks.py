@@ -133,19 +133,8 @@ class CredentialsChangeFormatter(LogFormatter):
         }
 
 
-#: Actions whose message needs no data: (action, label, message).
-_STATIC_ACTIONS = [
-    (
-        audit.PUBLISHING_PAUSE,
-        gettext_lazy("Publishing paused"),
-        gettext_lazy("Paused all publishing"),
-    ),
-    (
-        audit.PUBLISHING_RESUME,
-        gettext_lazy("Publishing resumed"),
-        gettext_lazy("Resumed publishing"),
-    ),
-]
+# Publishing pause and resume (audit.PUBLISHING_PAUSE/RESUME) are written and
+# registered by channels, which owns emergency stops.
 
 #: Two-factor actions, written by cms.security.two_factor. Its hooks register them
 #: too; whichever runs first wins, so the filter lists each once.
@@ -189,8 +178,6 @@ _FORMATTERS = {
 def register_security_log_actions(actions):
     for action, formatter in _FORMATTERS.items():
         actions.register_action(action)(formatter)
-    for action, label, message in _STATIC_ACTIONS:
-        actions.register_action(action, label, message)
     for action, label, message in _TWO_FACTOR_ACTIONS:
         # ``formatters`` rather than ``action_exists``, which would rescan hooks.
         if action not in actions.formatters:
