@@ -255,3 +255,23 @@ class ReleaseTarget(Orderable):
 
     def __str__(self):
         return str(self.account)
+
+    def clean(self):
+        """A time the account's schedule does not allow needs a reason."""
+        super().clean()
+        if self.requested_at is None or self.account_id is None:
+            return
+        from ..engine import requested_time_problems
+        from ..schedule import RulesError
+
+        try:
+            problems = requested_time_problems(self.account, self.requested_at)
+        except RulesError as e:
+            raise ValidationError({"requested_at": str(e)}) from e
+        if problems and not self.off_window_reason.strip():
+            raise ValidationError(
+                {
+                    "off_window_reason": _("Give a reason for this time: %(problems)s")
+                    % {"problems": " ".join(str(p) for p in problems)}
+                }
+            )

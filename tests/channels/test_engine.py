@@ -283,3 +283,21 @@ def test_release_summary_counts_the_latest_per_account(unit):
     deliveries[3].save()
     summary = engine.release_summary(release)
     assert (summary["sent"], summary["total"]) == (3, 3)
+
+
+def test_a_time_outside_the_windows_needs_a_reason(unit):
+    """The release form refuses an off-window time without a reason, naming
+    what is wrong, and accepts it with one."""
+    from django.core.exceptions import ValidationError
+
+    account = make_account(unit, "wechat_oa")
+    release = make_release(unit)
+    night = datetime(2030, 11, 25, 3, 0, tzinfo=SHANGHAI)
+    target = ReleaseTarget(release=release, account=account, requested_at=night)
+    with pytest.raises(ValidationError) as refused:
+        target.full_clean()
+    assert "off_window_reason" in refused.value.message_dict
+    target.off_window_reason = "配合凌晨的新闻发布会"
+    target.full_clean()
+    morning = datetime(2030, 11, 25, 8, 0, tzinfo=SHANGHAI)
+    ReleaseTarget(release=release, account=account, requested_at=morning).full_clean()
