@@ -11,6 +11,7 @@ fetched sensibly are listed in ``SKIPPED`` with the reason.
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,11 +20,12 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Site, Task, Workflow
 
-from channels.models import Account
+from channels.models import Account, Delivery, PublishingPause
 from cms.models import ReleasePage, Role, RoleAssignment, Unit, UnitIndexPage
 from moderation.models import ApprovedSource, LexiconTerm
 
@@ -167,6 +169,17 @@ class Objects:
         self.collection = self.images["jwc"].collection
         self.workflow = Workflow.objects.filter(active=True).first()
         self.task = Task.objects.filter(active=True).first()
+        # Deliveries of the demo's live releases: one sent (to withdraw), one
+        # planned (to reschedule), per unit.
+        self.deliveries = {}
+        for code in ("jwc", "xgb"):
+            live = self.pages["%s live" % code]
+            sent, planned = _two_deliveries(live)
+            self.deliveries["%s sent" % code] = sent
+            self.deliveries["%s planned" % code] = planned
+        self.pause = PublishingPause.objects.create(
+            unit=units["xgb"], reason="walk", started_by=self.users["admin"]
+        )
 
     def targets(self, route):
         """[(label, values)] for ``route``; ``None`` when it has no parameters."""
@@ -320,6 +333,16 @@ class Objects:
             ("admin/workflows/task_chooser/", [("task", self.task.pk)]),
             ("admin/workflows/", [("workflow", self.workflow.pk)]),
             ("admin/snippets/moderation/", [("", 0)]),
+            (
+                "admin/publishing/delivery/",
+                [(label, d.pk) for label, d in self.deliveries.items()],
+            ),
+            ("admin/publishing/pauses/", [("xgb pause", self.pause.pk)]),
+            (
+                "admin/publishing/deliveries/inspect/",
+                [(label, d.pk) for label, d in self.deliveries.items()],
+            ),
+            ("admin/publishing/release/", [("jwc live", self.pages["jwc live"].pk)]),
             ("admin/media/", [("video", 0)]),
             ("admin/^.*/$", [("nowhere", 0)]),
         ]
@@ -338,6 +361,7 @@ class Objects:
                             "user_id": pk,
                             "task_id": pk,
                             "page_pk": self.pages["jwc draft"].pk,
+                            "page_id": pk,
                             "workflow_pk": pk,
                             "filter_spec": "fill-100x100",
                             "kind": "csv",
@@ -387,6 +411,34 @@ JWC_ACCOUNT_MANAGERS = {"jwc_maintainer", "xcb_maintainer", "admin"}
 XGB_ACCOUNT_MANAGERS = {"xcb_maintainer", "admin"}
 ACCOUNT_ADDERS = JWC_ACCOUNT_MANAGERS
 SUPERUSER = {"admin"}
+XGB_PUBLISHERS = {"xcb_final_reviewer", "admin"}
+PAUSERS_OF_XGB = {"xcb_final_reviewer", "admin"}
+
+
+def _two_deliveries(release):
+    """A sent and a planned delivery of ``release`` (the demo plans them)."""
+    revision = release.live_revision
+    accounts = list(Account.objects.publishable_by(release.unit).order_by("pk"))
+    made = []
+    assert len(accounts) >= 2, "the demo gives every unit two accounts"
+    for status, account in zip(
+        (Delivery.Status.SENT, Delivery.Status.PLANNED), accounts, strict=False
+    ):
+        delivery, _ = Delivery.objects.update_or_create(
+            revision=revision,
+            account=account,
+            defaults={
+                "release": release,
+                "status": status,
+                "due_at": timezone.now() + timedelta(days=1),
+                "next_attempt_at": timezone.now() + timedelta(days=1),
+                "platform_id": "walk" if status == Delivery.Status.SENT else "",
+                "attempts": 0,
+            },
+        )
+        made.append(delivery)
+    return made
+
 
 #: (route regex, target label regex, who gets "allowed"; everybody else must be
 #: denied or get a 404). The first match wins; URLs matching none are recorded
@@ -447,6 +499,16 @@ EXPECTED = [
         SUPERUSER,
     ),
     (r"admin/(users|groups|sites)/edit/", r"", SUPERUSER),
+    # Deliveries: withdrawing takes a post down (publishers), rescheduling is
+    # editing the release; retry and cancel are POST only.
+    (r"admin/publishing/delivery/<int:pk>/withdraw/$", r"jwc sent", JWC_PUBLISHERS),
+    (r"admin/publishing/delivery/<int:pk>/withdraw/$", r"xgb sent", XGB_PUBLISHERS),
+    (r"admin/publishing/delivery/<int:pk>/reschedule/$", r"jwc planned", JWC_EDITORS),
+    (r"admin/publishing/delivery/<int:pk>/reschedule/$", r"xgb planned", XGB_EDITORS),
+    (r"admin/publishing/release/<int:page_id>/withdraw/$", r"jwc live", JWC_PUBLISHERS),
+    # Emergency stop: unit heads and final reviewers of the unit, and of the
+    # managing department.
+    (r"admin/publishing/pauses/<int:pk>/lift/$", r"xgb pause", PAUSERS_OF_XGB),
     # The dashboard.
     (r"admin/$", r"", EVERYONE),
 ]
