@@ -30,7 +30,10 @@ DEFAULTS = {
     "RONGMEI_DISPATCH_INTERVAL": 1.0,
     #: How long one dispatcher task keeps looking before it returns; the
     #: django-q2 schedule starts the next one every minute.
-    "RONGMEI_DISPATCH_LOOP": 55.0,
+    "RONGMEI_DISPATCH_LOOP": 50.0,
+    #: Dispatcher tasks started every minute (each holds one worker while it
+    #: runs); more than one keeps publishing going when a worker dies.
+    "RONGMEI_DISPATCHERS": 2,
     #: Deliveries sent at the same time, per platform, across all workers.
     "RONGMEI_PLATFORM_CONCURRENCY": {
         "wechat_oa": 8,

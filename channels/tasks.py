@@ -18,12 +18,21 @@ logger = logging.getLogger(__name__)
 #: ``dispatch(until_idle=True)`` stops when nothing is due within this many seconds.
 IDLE_HORIZON = 10
 
-#: The django-q2 schedules this app needs: (name, function, minutes).
-SCHEDULES = [
-    ("rongmei: dispatch deliveries", "channels.tasks.dispatch", 1),
-    ("rongmei: publish scheduled pages", "channels.tasks.publish_scheduled", 1),
-    ("rongmei: delivery watchdog", "channels.tasks.watchdog", 5),
-]
+def schedules():
+    """The django-q2 schedules this app needs: (name, function, minutes).
+
+    ``RONGMEI_DISPATCHERS`` dispatchers start every minute, so that when a
+    worker running one dies the others carry on until the next minute.
+    """
+    dispatchers = [
+        ("rongmei: dispatch deliveries %d" % n, "channels.tasks.dispatch", 1)
+        for n in range(1, conf.get("RONGMEI_DISPATCHERS") + 1)
+    ]
+    return [
+        *dispatchers,
+        ("rongmei: publish scheduled pages", "channels.tasks.publish_scheduled", 1),
+        ("rongmei: delivery watchdog", "channels.tasks.watchdog", 5),
+    ]
 
 
 def _run_claimed(pk, worker):
@@ -154,7 +163,12 @@ def ensure_schedules(**kwargs):
     """Install this app's django-q2 schedules (post_migrate; idempotent)."""
     from django_q.models import Schedule
 
-    for name, func, minutes in SCHEDULES:
+    wanted = schedules()
+    names = [name for name, _func, _minutes in wanted]
+    Schedule.objects.filter(name__startswith="rongmei: dispatch").exclude(
+        name__in=names
+    ).delete()
+    for name, func, minutes in wanted:
         Schedule.objects.update_or_create(
             name=name,
             defaults={
