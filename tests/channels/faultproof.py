@@ -165,13 +165,17 @@ def build_fixture(sandbox, *, deliveries, accounts_per_platform, seed):
     return releases
 
 
-def start_cluster(env):
+def start_cluster(env, number=1):
+    """Start ``manage.py qcluster``; its output goes to the file named by
+    ``RONGMEI_PROOF_LOG`` (with the cluster's number), if set."""
+    log = os.environ.get("RONGMEI_PROOF_LOG")
+    output = open("%s.%d" % (log, number), "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(  # noqa: S603 — our own manage.py
         [sys.executable, str(REPO / "manage.py"), "qcluster"],
         cwd=REPO,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -238,6 +242,7 @@ def run_proof(
     expire_every=100,
     seed=2026,
     time_limit=1800,
+    kill_gap=6.0,
     accounts_per_platform=None,
     log=print,
 ):
@@ -281,19 +286,21 @@ def run_proof(
     report = ProofReport(deliveries=deliveries)
     rng = random.Random(seed)
     started = time.monotonic()
-    running = [start_cluster(env) for _ in range(clusters)]
+    running = [start_cluster(env, n) for n in range(1, clusters + 1)]
     try:
         deadline = started + time_limit
-        # Kills spread over the first part of the run, while work is in flight.
-        kill_times = sorted(rng.uniform(5, 5 + kills * 3) for _ in range(kills))
+        # Kills of workers that are sending, at least ``kill_gap`` seconds
+        # apart, from the first moment something is being sent.
+        last_kill = None
         while time.monotonic() < deadline:
-            elapsed = time.monotonic() - started
-            if kill_times and elapsed >= kill_times[0]:
+            now = time.monotonic()
+            due = last_kill is None or now - last_kill >= kill_gap + rng.random()
+            if report.kills < kills and due:
                 victims = [p for c in running for p in sending_workers(c)]
                 if victims:
-                    kill_times.pop(0)
                     os.kill(rng.choice(victims), signal.SIGKILL)
                     report.kills += 1
+                    last_kill = now
             if not Delivery.objects.open().exists():
                 break
             time.sleep(0.5)
