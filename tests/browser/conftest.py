@@ -4,6 +4,7 @@ Where /usr/bin/chromium is missing the tests are skipped, with the reason shown 
 ``-ra``; ``bash scripts/test.sh`` installs it when it can.
 """
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,25 @@ def shoot(page, tmp_path):
         return path
 
     return shoot
+
+
+@pytest.fixture
+def one_request_at_a_time(live_server):
+    """Serve one request at a time.
+
+    With SQLite in memory, every request thread of the live server uses the same
+    connection, so a page's icons, translations and pings, loaded in parallel,
+    interleave their statements (“database table is locked”, a 400 for an
+    interrupted session). The browser journeys are about the admin, not that.
+    """
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    lock = threading.Lock()
+
+    def serial_app(environ, start_response):
+        with lock:
+            return app(environ, start_response)
+
+    httpd.set_app(serial_app)
+    yield
+    httpd.set_app(app)

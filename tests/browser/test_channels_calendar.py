@@ -7,7 +7,6 @@ tests/channels/test_calendar.py and tests/channels/test_previews.py."""
 import os
 import re
 import shutil
-import threading
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,26 +36,10 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = [
+    pytest.mark.usefixtures("one_request_at_a_time"),
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def one_request_at_a_time(live_server):
-    """Serve one request at a time: with SQLite in memory every request thread of
-    the live server shares one connection (see test_review_workflow.py)."""
-    httpd = live_server.thread.httpd
-    app = httpd.get_app()
-    lock = threading.Lock()
-
-    def serial_app(environ, start_response):
-        with lock:
-            return app(environ, start_response)
-
-    httpd.set_app(serial_app)
-    yield
-    httpd.set_app(app)
 
 
 def next_wednesday():

@@ -6,7 +6,6 @@ tests/channels/test_delivery_views.py."""
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -30,29 +29,13 @@ from tests.utils import (
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [
+    pytest.mark.usefixtures("one_request_at_a_time"),
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 Status = Delivery.Status
 REASON = "标题含有平台禁用词：“最”，请修改后重发"
-
-
-@pytest.fixture(autouse=True)
-def one_request_at_a_time(live_server):
-    """Serve one request at a time: with SQLite in memory every request thread
-    of the live server shares one connection (see test_review_workflow.py)."""
-    httpd = live_server.thread.httpd
-    app = httpd.get_app()
-    lock = threading.Lock()
-
-    def serial_app(environ, start_response):
-        with lock:
-            return app(environ, start_response)
-
-    httpd.set_app(serial_app)
-    yield
-    httpd.set_app(app)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ tests/moderation/test_workflow.py; here they are seen as the people see them.
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.utils import (
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [
+    pytest.mark.usefixtures("one_request_at_a_time"),
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
@@ -51,28 +51,6 @@ ALREADY_APPROVED = (
 WROTE_IT = (
     "You wrote or edited this version of the release, so someone else must review it."
 )
-
-
-@pytest.fixture(autouse=True)
-def one_request_at_a_time(live_server):
-    """Serve one request at a time while these tests run.
-
-    With SQLite in memory, every request thread of the live server uses the same
-    connection, so a page's icons, translations and pings, loaded in parallel,
-    interleave their statements (“database table is locked”, a 400 for an
-    interrupted session). These tests are about the review, not about that.
-    """
-    httpd = live_server.thread.httpd
-    app = httpd.get_app()
-    lock = threading.Lock()
-
-    def serial_app(environ, start_response):
-        with lock:
-            return app(environ, start_response)
-
-    httpd.set_app(serial_app)
-    yield
-    httpd.set_app(app)
 
 
 @pytest.fixture
