@@ -170,7 +170,7 @@ def main():
         return CheckContext(document, lexicon).scan
 
     def automaton_only():
-        return [automaton.find_matches_as_indexes(t, overlapping=True) for t in texts]
+        return [automaton.find_overlapping(t) for t in texts]
 
     def baseline():
         return [dfa.find(t) for t in texts]
@@ -205,7 +205,7 @@ def main():
 
     print("Rongmei content checks benchmark")
     print(
-        "python %s on %s, %d cores; ahocorasick-rs, OpenCC"
+        "python %s on %s, %d cores; daachorse, OpenCC"
         % (platform.python_version(), platform.machine(), os.cpu_count())
     )
     print(

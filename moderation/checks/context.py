@@ -1,11 +1,15 @@
 """What the checks of one run share: the document, the lexicon, and work done once."""
 
+from operator import itemgetter
+
 from django.utils.functional import cached_property
 
-from .lexicon import ALLOWED, normalise_all
+from .lexicon import ALLOWED, NormalisedFields
 
 #: Fields that are titles (clickbait rules read only these).
 TITLE_FIELDS = ("title", "subtitle")
+
+_INDEX = itemgetter(2)  # the pattern index of a match
 
 
 def is_title_field(name):
@@ -26,49 +30,51 @@ class CheckContext:
         self.lexicon = lexicon
 
     @cached_property
+    def normalised_fields(self):
+        """The :class:`~.lexicon.NormalisedFields` of the document's fields."""
+        return NormalisedFields(f.text for f in self.document.fields)
+
+    @cached_property
     def normalised(self):
         """Per field name, its :class:`~.lexicon.NormalisedText`."""
-        fields = self.document.fields
-        return dict(
-            zip(
-                (f.name for f in fields),
-                normalise_all(f.text for f in fields),
-                strict=True,
-            )
-        )
+        fields = self.normalised_fields
+        return {f.name: fields[i] for i, f in enumerate(self.document.fields)}
 
     @cached_property
     def scan(self):
-        """Per term category, ``[(field, [(pattern index, start, end), …]), …]``.
+        """Per term category, ``[(field, [(start, end, pattern index), …]), …]``.
 
         Matches inside allowed terms are left out (but for category ``allowed``).
         """
         matcher = self.lexicon.matcher
-        find, categories, sole = matcher.find, matcher.categories, matcher.sole_category
-        normalised = self.normalised
+        categories = matcher.categories
+        main, main_count = matcher.main_category, matcher.main_count
+        fields = self.document.fields
         by_category = {}
         self._allowed = {}
-        for field in self.document.fields:
-            found = find(normalised[field.name])
+        for field, found in zip(
+            fields, matcher.find_fields(self.normalised_fields), strict=True
+        ):
             if not found:
                 continue
-            first = sole[found[0][0]]
-            if first is not None and all(sole[m[0]] == first for m in found):
-                buckets = {first: found}  # the usual case: one category
-            else:
-                buckets = {}
-                for match in found:
-                    for category in categories[match[0]]:
-                        buckets.setdefault(category, []).append(match)
+            if max(map(_INDEX, found)) < main_count:
+                # The usual case: every match of the field is of the category
+                # most terms have (see TermMatcher.main_count).
+                by_category.setdefault(main, []).append((field, found))
+                continue
+            buckets = {}
+            for match in found:
+                for category in categories[match[2]]:
+                    buckets.setdefault(category, []).append(match)
             allowed = buckets.get(ALLOWED)
             if allowed:
-                spans = self._allowed[field.name] = [(s, e) for _, s, e in allowed]
+                spans = self._allowed[field.name] = [(s, e) for s, e, _ in allowed]
                 for category, matches in buckets.items():
                     if category != ALLOWED:
                         buckets[category] = [
                             m
                             for m in matches
-                            if not any(s <= m[1] and m[2] <= e for s, e in spans)
+                            if not any(s <= m[0] and m[1] <= e for s, e in spans)
                         ]
             for category, matches in buckets.items():
                 if matches:
@@ -84,7 +90,7 @@ class CheckContext:
         return False
 
     def raw_matches(self, category):
-        """``[(field, [(pattern index, start, end), …]), …]`` for one category."""
+        """``[(field, [(start, end, pattern index), …]), …]`` for one category."""
         return self.scan.get(category, [])
 
     def term_matches(self, category, fields=None):
@@ -97,5 +103,5 @@ class CheckContext:
         for field, found in self.scan.get(category, ()):
             if fields is not None and not fields(field.name):
                 continue
-            for index, start, end in found:
+            for start, end, index in found:
                 yield field, start, end, categories[index][category]

@@ -1,10 +1,15 @@
+import random
+import string
 import time
 
 import pytest
 
 from moderation.checks import run_checks
+from moderation.checks.context import CheckContext
 from moderation.checks.lexicon import (
+    ALLOWED,
     Lexicon,
+    NormalisedFields,
     NormalisedText,
     Term,
     TermMatcher,
@@ -167,3 +172,149 @@ def test_matcher_is_built_once_per_lexicon():
     assert time.perf_counter() - started < 5
     assert lexicon.matcher is lexicon.matcher
     assert lexicon.derived("x", lambda lx: object()) is lexicon.derived("x", None)
+
+
+# -- the fast scan against an obvious one -------------------------------------
+
+REFERENCE_LEXICON = Lexicon(
+    [
+        Term(*row)
+        for row in (
+            ("机密文件", "lexicon", "block"),
+            ("机密", "lexicon", "block"),
+            ("密文", "lexicon"),
+            ("密文", "typo", "warn", "秘闻"),  # one pattern, two categories
+            ("文件", "secrecy"),
+            ("内部资料", "secrecy", "block"),
+            ("手机密码", "allowed"),
+            ("VPN", "lexicon"),
+            ("ad", "ads"),
+            ("a1", "lexicon"),
+            ("1号", "lexicon"),
+            ("国家机", "lexicon"),
+            ("法轮", "lexicon", "block"),
+            ("速看", "clickbait"),
+            ("中华人民共和国", "protected_name", "block"),
+        )
+    ]
+)
+# Characters of the terms above and of the shipped lists, their traditional and
+# full-width forms, upper case, separators, punctuation and filler.
+ALPHABET = (
+    "机密文件手码法轮国家中华人民共和速看内部资料号"
+    "機國華輪內資號"
+    "vpnadlo1VPNADＶＰＮａｄ１"
+    " \u200b*·-._／\u3000"
+    "，，。、\n；"
+    "的是在了"
+)
+ASCII_ALNUM = set(string.ascii_lowercase + string.digits)
+
+
+CLEAN = "机密文件手码法轮国家中华人民共和速看内部资料号，。、\n；的是在了"
+
+
+def random_text(rng):
+    """A text of terms, spaced-out terms and random characters; now and then
+    one that normalisation leaves as it is."""
+    alphabet = CLEAN if rng.random() < 0.4 else ALPHABET
+    parts = []
+    for _ in range(rng.randint(0, 12)):
+        roll = rng.random()
+        if roll < 0.3:
+            term = rng.choice(REFERENCE_LEXICON.terms).term
+            if rng.random() < 0.3:  # spaced out: 机，密，文
+                term = rng.choice("，。、 *").join(term)
+            parts.append(term)
+        else:
+            parts.append("".join(rng.choices(alphabet, k=rng.randint(1, 6))))
+    return "".join(parts)
+
+
+def reference_scan(document, lexicon):
+    """What ``CheckContext.scan`` finds, found the slow, obvious way: every
+    pattern looked for at every place of each field on its own."""
+    matcher = lexicon.matcher
+    result = {}
+    for field in document.fields:
+        normalised = NormalisedText(field.text)
+        mapped = normalised.mapped
+        found = set()
+        for index, pattern in enumerate(matcher.patterns):
+            at = normalised.text.find(pattern)
+            while at != -1:
+                found.add((*normalised.span(at, at + len(pattern)), index))
+                at = normalised.text.find(pattern, at + 1)
+            for run, positions in normalised.spaced_runs:
+                at = run.find(pattern) if len(pattern) >= 3 else -1
+                while at != -1:
+                    end = positions[at + len(pattern) - 1] + 1
+                    found.add((positions[at], end, index))
+                    at = run.find(pattern, at + 1)
+
+        def whole_word(match):
+            pattern = matcher.patterns[match[2]]
+            start, end = match[0], match[1]
+            if pattern[0] in ASCII_ALNUM and start and mapped[start - 1] in ASCII_ALNUM:
+                return False
+            return not (
+                pattern[-1] in ASCII_ALNUM
+                and end < len(mapped)
+                and mapped[end] in ASCII_ALNUM
+            )
+
+        buckets = {}
+        for match in filter(whole_word, found):
+            for category in matcher.categories[match[2]]:
+                buckets.setdefault(category, set()).add(match)
+        allowed = buckets.get(ALLOWED, ())
+        for category, matches in buckets.items():
+            if category != ALLOWED:
+                matches -= {
+                    m
+                    for m in matches
+                    if any(s <= m[0] and m[1] <= e for s, e, _ in allowed)
+                }
+            if matches:
+                result[field.name, category] = matches
+    return result
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scan_finds_what_an_obvious_search_finds(seed):
+    """The one-look normalisation of every field, the automaton and the sorting
+    into categories report exactly the matches that looking for every pattern
+    at every place of each normalised field reports."""
+    rng = random.Random(seed)
+    for _ in range(200):
+        fields = [("body.%d" % n, random_text(rng)) for n in range(rng.randint(1, 8))]
+        doc = document(title=random_text(rng), fields=fields)
+        scan = CheckContext(doc, REFERENCE_LEXICON).scan
+        got = {}
+        for category, per_field in scan.items():
+            for field, matches in per_field:
+                assert len(set(matches)) == len(matches)  # each match once
+                got[field.name, category] = set(matches)
+        assert got == reference_scan(doc, REFERENCE_LEXICON), doc.fields
+
+
+def test_normalised_fields_finds_the_fields_normalisation_changes():
+    texts = ["", "機密", "机密", "", "A b", "纯文本", "ｖｐｎ", "机，密，文"]
+    fields = NormalisedFields(texts)
+    assert sorted(fields.changed) == [1, 4, 6]
+    assert fields.texts == ["", "机密", "机密", "", "ab", "纯文本", "vpn", "机，密，文"]
+    assert fields.spaced
+    for index, text in enumerate(texts):
+        alone = NormalisedText(text)
+        assert (fields[index].text, fields[index].mapped) == (alone.text, alone.mapped)
+        assert fields[index].spaced_runs == alone.spaced_runs
+    assert not NormalisedFields(["机密", "文件。"]).spaced
+
+
+def test_patterns_of_the_commonest_category_come_first():
+    """Matches of those patterns are sorted into their category without
+    reading the pattern's categories."""
+    matcher = REFERENCE_LEXICON.matcher
+    assert (matcher.main_category, matcher.main_count) == ("lexicon", 7)
+    for index, categories in enumerate(matcher.categories):
+        assert (index < matcher.main_count) == (set(categories) == {"lexicon"})
