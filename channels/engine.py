@@ -383,7 +383,13 @@ def _send(delivery, worker):
             payload = render_payload(delivery)
     except Exception as e:  # noqa: BLE001 — any rendering bug fails this delivery only
         logger.exception("Rendering delivery %s failed", delivery.pk)
-        _fail(delivery, attempt, "render", "", _("It could not be formatted: %s") % e)
+        _fail(
+            delivery,
+            attempt,
+            "render",
+            "",
+            _("It could not be formatted: %(error)s") % {"error": e},
+        )
         return
     if payload.blocking_problems:
         reason = "；".join(str(p["message"]) for p in payload.blocking_problems)

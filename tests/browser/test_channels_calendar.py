@@ -178,8 +178,11 @@ def test_editor_moves_a_delivery_and_previews_the_wechat_article(
     page.click('[data-side-panel-toggle="preview"]')
     mode = page.locator("#id_preview_mode")
     expect(mode).to_be_visible()
-    mode.select_option(label=site_gettext("WeChat article"))
     frame = page.frame_locator("#w-preview-iframe")
+    # Wait for the first (default) preview: a mode chosen while it still loads
+    # is lost.
+    expect(frame.locator("#release-title")).to_have_text(release.title)
+    mode.select_option(label=site_gettext("WeChat article"))
     expect(frame.locator(".wx-title")).to_have_text(release.title)
     expect(frame.locator(".rm-bar")).to_contain_text("教务处公众号")
     expect(frame.locator(".rm-limits")).to_contain_text(site_gettext("Title"))

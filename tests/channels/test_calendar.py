@@ -2,6 +2,7 @@
 unit and per account, seen only by people of the units concerned; and moving a
 planned delivery (改期) with a reason when the time is off the schedule."""
 
+import json
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -302,7 +303,10 @@ def test_roles_without_the_calendar_are_refused(client, world):
     client.force_login(world["editor_a"])
     home = client.get(reverse("wagtailadmin_home")).content.decode()
     assert CALENDAR in home
-    assert site_gettext("Publishing") in home
+    # The sidebar menu is a JSON script, where non-ASCII text is \uXXXX-escaped.
+    sidebar = BeautifulSoup(home, "html.parser").find(id="wagtail-sidebar-props")
+    labels = json.dumps(json.loads(sidebar.string), ensure_ascii=False)
+    assert site_gettext("Publishing") in labels
 
 
 def test_signed_out_visitors_are_sent_to_log_in(client):

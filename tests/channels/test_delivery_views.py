@@ -197,9 +197,10 @@ def test_a_refused_action_shows_the_engines_reason(client, world):
         status = str(Status.SENT.label)
     assert texts(response) == [
         site_gettext(
-            "Only planned or failed deliveries can be cancelled; this one is %s."
+            "Only planned or failed deliveries can be cancelled; this one is "
+            "%(status)s.",
+            status=status,
         )
-        % status
     ]
     delivery.refresh_from_db()
     assert delivery.status == Status.SENT
