@@ -198,6 +198,7 @@ def run(args, counts):
     timers.install()
     before = sandbox.log().last
     started_wall = time.perf_counter()
+    published_at = timezone.now()
     release.get_latest_revision().publish()
     tasks.dispatch(loop_seconds=600, until_idle=True)
     total = time.perf_counter() - started_wall
@@ -224,7 +225,7 @@ def run(args, counts):
         ideal = per_delivery * latency * n / min(caps[platform], threads, n)
         ideal_overall = max(ideal_overall, ideal)
         finished = [d.sent_at for d in mine if d.sent_at]
-        span = (max(finished) - release.first_published_at).total_seconds()
+        span = (max(finished) - published_at).total_seconds()
         late = sorted((d.sent_at - d.due_at).total_seconds() for d in mine if d.sent_at)
         print(
             "  %-9s %3d accounts  %5.1f calls each (adapter says %d)  ideal %6.2f s"

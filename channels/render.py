@@ -13,6 +13,8 @@ an adapter recognises its own post after an unknown outcome.
 import mimetypes
 import os
 import re
+import threading
+from collections import OrderedDict
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
@@ -27,11 +29,33 @@ _SPACES = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+#: Releases of recently rendered revisions, by revision id. A revision never
+#: changes, and one release fans out to many accounts: rebuilding it each time
+#: costs a query per target account (modelcluster looks every child up).
+_RELEASES = OrderedDict()
+_RELEASES_LOCK = threading.Lock()
+_RELEASES_KEPT = 16
+
+
 def release_of(revision):
     """The release a revision holds (a release passed as is is returned)."""
-    if hasattr(revision, "as_object"):
+    if not hasattr(revision, "as_object"):
+        return revision
+    if getattr(revision, "pk", None) is None:  # a preview's unsaved page
         return revision.as_object()
-    return revision
+    # The time too: a test database can give a rolled-back id out again.
+    pk = (revision.pk, revision.created_at)
+    # One lock for building: threads sending one release to many accounts
+    # wait for the first to build it rather than all building it at once.
+    with _RELEASES_LOCK:
+        if pk in _RELEASES:
+            _RELEASES.move_to_end(pk)
+            return _RELEASES[pk]
+        release = revision.as_object()
+        _RELEASES[pk] = release
+        while len(_RELEASES) > _RELEASES_KEPT:
+            _RELEASES.popitem(last=False)
+    return release
 
 
 def key_marker(key):

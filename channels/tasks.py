@@ -5,7 +5,7 @@ Thin wrappers: they take ids, never model instances, and call ``engine``.
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from django.core.management import call_command
 from django.db import close_old_connections, connection
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 #: ``dispatch(until_idle=True)`` stops when nothing is due within this many seconds.
 IDLE_HORIZON = 10
+
 
 def schedules():
     """The django-q2 schedules this app needs: (name, function, minutes).
@@ -36,14 +37,15 @@ def schedules():
 
 
 def _run_claimed(pk, worker):
+    """Run one delivery on a pool thread, which keeps its database connection
+    for the next one (dropped with the thread when the dispatcher ends)."""
     try:
         return engine.run_delivery(pk, worker)
     except Exception:
         # The claim expires and the delivery is recovered as unconfirmed.
         logger.exception("Delivery %s: the engine raised", pk)
-        return None
-    finally:
         connection.close()
+        return None
 
 
 def dispatch(loop_seconds=None, *, until_idle=False, threads=None):
@@ -83,7 +85,12 @@ def dispatch(loop_seconds=None, *, until_idle=False, threads=None):
                 if not _anything_due_soon():
                     break
             if not claimed:
-                time.sleep(interval)
+                if running:
+                    # Look again as soon as a delivery finishes: its slot, or
+                    # its account, may let the next one go.
+                    wait(running, timeout=interval, return_when=FIRST_COMPLETED)
+                else:
+                    time.sleep(interval)
             close_old_connections()
     return done
 

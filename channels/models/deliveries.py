@@ -159,6 +159,10 @@ class Delivery(models.Model):
 
     objects = DeliveryQuerySet.as_manager()
 
+    # Thousands per release; "used by" counts of releases and accounts gain
+    # nothing from them, and indexing each save costs the sender.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
@@ -211,6 +215,8 @@ class DeliveryAttempt(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     #: "sent", "pending", "found", "absent" or an error kind.
     result = models.CharField(_("result"), max_length=32, blank=True)
+
+    wagtail_reference_index_ignore = True
     error_code = models.CharField(_("platform error code"), max_length=64, blank=True)
     message = models.TextField(_("message"), blank=True)
 
