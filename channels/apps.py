@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
+from PIL import Image as PILImage
 
 
 class ChannelsConfig(AppConfig):
@@ -21,6 +22,10 @@ class ChannelsConfig(AppConfig):
         from .signal_handlers import install_schedules, register_signal_handlers
 
         register_signal_handlers()
+        # Load every Pillow plugin now, in one thread: the dispatcher's threads
+        # converting images at once can otherwise race Pillow's lazy plugin
+        # import, and a plugin that failed then (WebP) is missing for good.
+        PILImage.init()
         register_preview_modes()
         checks.register(conf.system_check)
         post_migrate.connect(
