@@ -184,33 +184,13 @@ def overdue_for(user, now=None):
 
 
 def token_warnings(user, now=None):
-    """Douyin refresh tokens about to run out, when the Douyin adapter tells."""
-    now = now or timezone.now()
-    try:
-        from .adapters import douyin
-    except ImportError:
-        return []
-    check = getattr(douyin, "refresh_token_warnings", None)
-    if check is None:
-        return []
-    accounts = Account.objects.filter(platform="douyin").select_related("unit")
+    """Douyin refresh tokens about to run out, on accounts ``user`` may see."""
+    from .tasks import token_warnings as warnings_for
+
+    accounts = Account.objects.select_related("unit")
     if not user.is_superuser:
         accounts = accounts.filter(unit__in=visible_units(user).values("pk"))
-    found = []
-    for account in accounts:
-        try:
-            result = check(account, now)
-        except Exception:  # noqa: BLE001 — one account's check must not hide the rest
-            logger.exception("Checking the tokens of account %s failed", account.pk)
-            result = [_("Its tokens could not be checked; see the server log.")]
-        if not result:
-            continue
-        if isinstance(result, str):
-            result = [result]
-        for item in result:
-            message = item.get("message", "") if isinstance(item, dict) else item
-            found.append({"account": account, "message": str(message)})
-    return found
+    return warnings_for(accounts, now or timezone.now())
 
 
 def format_time(value):

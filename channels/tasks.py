@@ -118,15 +118,6 @@ def _anything_due_soon():
     return Delivery.objects.open().filter(next_attempt_at__lte=soon).exists()
 
 
-def run_delivery(pk):
-    """Claim and run one delivery now, if it is due and free."""
-    worker = engine.worker_name()
-    won = engine.claim_one(pk, worker)
-    if won:
-        return engine.run_delivery(pk, worker)
-    return None
-
-
 def publish_scheduled():
     """Wagtail's scheduled go-live and expiry, every minute."""
     call_command("publish_scheduled", verbosity=0)
@@ -144,23 +135,28 @@ def watchdog():
             delivery.status,
             delivery.error_message,
         )
-    for warning in token_warnings():
+    for warning in token_warnings(renew=True):
         logger.warning("%s", warning["message"])
     return len(late)
 
 
-def token_warnings(now=None):
-    """Renew Douyin refresh tokens that are due, and list those running out."""
+def token_warnings(accounts=None, now=None, *, renew=False):
+    """Douyin refresh tokens running out among ``accounts`` (default: every
+    running one), each ``{code, message, expires_at, account}``; with
+    ``renew``, first renew those due (the watchdog does)."""
     from .adapters import douyin
     from .adapters.base import ChannelError
     from .models import Account
 
+    if accounts is None:
+        accounts = Account.objects.running()
     warnings = []
-    for account in Account.objects.running().filter(platform="douyin"):
-        try:
-            douyin.DouyinAdapter(account).renew_refresh_token_if_due(now)
-        except ChannelError as e:
-            logger.warning("Renewing the refresh token of %s failed: %s", account, e)
+    for account in accounts.filter(platform="douyin"):
+        if renew:
+            try:
+                douyin.DouyinAdapter(account).renew_refresh_token_if_due(now)
+            except ChannelError as e:
+                logger.warning("Renewing %s's refresh token failed: %s", account, e)
         for warning in douyin.refresh_token_warnings(account, now=now):
             warnings.append({**warning, "account": account})
     return warnings

@@ -45,7 +45,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 class ChannelError(Exception):
     """A platform call failed. ``kind`` tells the engine what to do next."""
 
-    #: One of the ``KIND_*`` values; the engine keys its decisions on it.
+    #: What the engine keys its decisions on (each subclass sets its own).
     kind = "unknown_outcome"
     #: Shown to people when the error carries no message of its own.
     default_message = _("The platform call failed.")
@@ -142,13 +142,6 @@ def transport_error(error, *, creates=False):
     if nothing_sent or not creates:
         return TransientError(detail=detail)
     return UnknownOutcome(detail=detail)
-
-
-KIND_TRANSIENT = TransientError.kind
-KIND_RATE_LIMITED = RateLimited.kind
-KIND_AUTH_EXPIRED = AuthExpired.kind
-KIND_REJECTED = Rejected.kind
-KIND_UNKNOWN_OUTCOME = UnknownOutcome.kind
 
 
 # ---------------------------------------------------------------------------
@@ -337,8 +330,3 @@ def adapter_class(platform):
 
 def get_adapter(account, **kwargs):
     return adapter_class(account.platform)(account, **kwargs)
-
-
-def register_adapter(platform, module_name):
-    """Point ``platform`` at another module defining ``ADAPTER``."""
-    _registry[platform] = module_name

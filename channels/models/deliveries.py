@@ -60,9 +60,6 @@ class DeliveryQuerySet(models.QuerySet):
         """Deliveries that still have work to do."""
         return self.filter(status__in=Delivery.OPEN_STATUSES)
 
-    def of_release(self, release):
-        return self.filter(release=release)
-
 
 class Delivery(models.Model):
     """One revision of a release to one account (发布任务)."""
@@ -191,13 +188,6 @@ class Delivery(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
-
-    @property
-    def lateness(self):
-        """How long after its slot it was sent."""
-        if self.sent_at is None:
-            return None
-        return self.sent_at - self.due_at
 
 
 class DeliveryAttempt(models.Model):
