@@ -75,9 +75,12 @@ def plan_deliveries(release, revision, *, now=None):
     Idempotent: a revision has at most one delivery per account. A revision of
     a release already sent to an account makes an update delivery; older
     revisions' deliveries that have not started are replaced.
+
+    Runs inside the publish's transaction, so a release never goes live
+    without its deliveries; it takes a fixed number of queries however many
+    accounts the release targets.
     """
     now = now or timezone.now()
-    created = []
     with transaction.atomic():
         Delivery.objects.filter(
             release=release, status=Status.PLANNED, attempts=0
@@ -86,34 +89,72 @@ def plan_deliveries(release, revision, *, now=None):
             error_message=_("Replaced by a newer version of the release."),
             next_attempt_at=now,
         )
-        targets = release.targets.select_related("account").order_by("sort_order")
-        for target in targets:
-            delivery = _plan_one(release, revision, target, now)
-            if delivery is not None:
-                created.append(delivery)
+        targets = list(release.targets.order_by("sort_order", "pk"))
+        # Lock the accounts, in one order so that planners cannot deadlock, so
+        # two releases planned at once get separate slots.
+        accounts = {
+            account.pk: account
+            for account in _lock(
+                Account.objects.filter(pk__in=[t.account_id for t in targets])
+            ).order_by("pk")
+        }
+        planned = set(
+            Delivery.objects.filter(revision=revision).values_list(
+                "account_id", flat=True
+            )
+        )
+        targets = [
+            target
+            for target in targets
+            if target.account_id in accounts and target.account_id not in planned
+        ]
+        sent_to = set(
+            Delivery.objects.filter(
+                release=release,
+                account_id__in=[t.account_id for t in targets],
+                status=Status.SENT,
+            ).values_list("account_id", flat=True)
+        )
+        needs_slot = [
+            accounts[t.account_id]
+            for t in targets
+            if not release.is_urgent and t.requested_at is None
+        ]
+        taken = _taken_times_of(needs_slot, around=now)
+        deliveries = [
+            _new_delivery(
+                release,
+                revision,
+                target,
+                accounts[target.account_id],
+                update=target.account_id in sent_to,
+                taken=taken.get(target.account_id, []),
+                now=now,
+            )
+            for target in targets
+        ]
+        # Another planner of the same revision may have won a row meanwhile
+        # (SQLite has no row locks): keep whichever was first.
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        created = list(
+            Delivery.objects.filter(key__in=[d.key for d in deliveries])
+            .select_related("account")
+            .order_by("pk")
+        )
+        for delivery in created:
+            if delivery.status == Status.FAILED:
+                _after_failure(delivery, None, "", delivery.error_message)
     return created
 
 
-def _plan_one(release, revision, target, now):
-    if Delivery.objects.filter(revision=revision, account=target.account_id).exists():
-        return None
-    # Lock the account so two releases planned at once get separate slots.
-    account = _lock(Account.objects.all()).get(pk=target.account_id)
-    already_sent = Delivery.objects.filter(
-        release=release, account=account, status=Status.SENT
-    ).exists()
-    kind = Delivery.Kind.UPDATE if already_sent else Delivery.Kind.PUBLISH
-    fields = {
-        "release": release,
-        "kind": kind,
-        "is_urgent": release.is_urgent,
-        "requested_at": target.requested_at,
-        "off_window_reason": target.off_window_reason,
-        "max_attempts": conf.get("RONGMEI_DELIVERY_MAX_ATTEMPTS"),
-    }
+def _new_delivery(release, revision, target, account, *, update, taken, now):
+    """The unsaved delivery of ``revision`` to ``account``, with its time."""
+    kind = Delivery.Kind.UPDATE if update else Delivery.Kind.PUBLISH
     status, message = Status.PLANNED, ""
     try:
-        due_at = due_time(account, release.is_urgent, target.requested_at, now)
+        due_at = due_time(
+            account, release.is_urgent, target.requested_at, now, taken=taken
+        )
     except NoSlotError as e:
         due_at, status = now, Status.FAILED
         message = _("No publishing slot could be found: %(reason)s") % {"reason": e}
@@ -122,51 +163,70 @@ def _plan_one(release, revision, target, now):
         message = _("The account is not running (%(status)s).") % {
             "status": account.get_status_display()
         }
-    elif (
-        kind == Delivery.Kind.UPDATE
-        and not adapter_class(account.platform).supports_update
-    ):
+    elif update and not adapter_class(account.platform).supports_update:
         status = Status.CANCELLED
         message = _(
             "%(platform)s cannot change a published post. Withdraw it and "
             "publish again if the change matters."
         ) % {"platform": account.get_platform_display()}
-    delivery, made = Delivery.objects.get_or_create(
+    return Delivery(
+        release=release,
         revision=revision,
         account=account,
-        defaults={
-            **fields,
-            "status": status,
-            "due_at": due_at,
-            "next_attempt_at": due_at,
-            "error_message": message,
-        },
+        kind=kind,
+        is_urgent=release.is_urgent,
+        requested_at=target.requested_at,
+        off_window_reason=target.off_window_reason,
+        max_attempts=conf.get("RONGMEI_DELIVERY_MAX_ATTEMPTS"),
+        status=status,
+        due_at=due_at,
+        next_attempt_at=due_at,
+        error_message=message,
     )
-    if made and status == Status.FAILED:
-        _after_failure(delivery, None, "", message)
-    return delivery if made else None
+
+
+def _taken_queryset(around):
+    return Delivery.objects.filter(
+        status__in=[*Delivery.OPEN_STATUSES, Status.SENT],
+        due_at__gte=around - timedelta(days=8),
+    )
+
+
+def _taken_times_of(accounts, *, around):
+    """:func:`taken_times` of several accounts at once, by account id."""
+    taken = {}
+    if not accounts:
+        return taken
+    rows = (
+        _taken_queryset(around)
+        .filter(account__in=accounts)
+        .order_by("due_at")
+        .values_list("account_id", "due_at")
+    )
+    for account_id, due_at in rows:
+        taken.setdefault(account_id, []).append(due_at)
+    return taken
 
 
 def taken_times(account, *, around, exclude=None):
     """Times of the account's deliveries that count against caps and spacing."""
-    queryset = Delivery.objects.filter(
-        account=account,
-        status__in=[*Delivery.OPEN_STATUSES, Status.SENT],
-        due_at__gte=around - timedelta(days=8),
-    )
+    queryset = _taken_queryset(around).filter(account=account)
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
     return sorted(queryset.values_list("due_at", flat=True))
 
 
-def due_time(account, urgent, requested_at, now):
-    """The time a delivery to ``account`` is due."""
+def due_time(account, urgent, requested_at, now, *, taken=None):
+    """The time a delivery to ``account`` is due (``taken``: its taken times,
+    looked up when not given)."""
     if urgent:
         return now
     if requested_at is not None:
         return max(requested_at, now)
     rules = rules_for(account)
-    return next_slot(rules, now, taken_times(account, around=now))
+    if taken is None:
+        taken = taken_times(account, around=now)
+    return next_slot(rules, now, taken)
 
 
 def requested_time_problems(account, at, *, now=None):
