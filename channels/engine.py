@@ -26,8 +26,7 @@ import threading
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -76,9 +75,9 @@ def plan_deliveries(release, revision, *, now=None):
     a release already sent to an account makes an update delivery; older
     revisions' deliveries that have not started are replaced.
 
-    Runs inside the publish's transaction, so a release never goes live
-    without its deliveries; it takes a fixed number of queries however many
-    accounts the release targets.
+    ``ReleasePage.publish`` runs it inside the publish's transaction, so a
+    release never goes live without its deliveries. It takes a fixed number of
+    queries however many accounts the release targets.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -241,12 +240,6 @@ def requested_time_problems(account, at, *, now=None):
 # Claiming
 
 
-def active_pause_scope():
-    """Return (everything paused, ids of paused units)."""
-    pauses = list(PublishingPause.objects.active().values_list("unit_id", flat=True))
-    return None in pauses, {unit_id for unit_id in pauses if unit_id is not None}
-
-
 def recover_lost(now=None):
     """Deliveries whose worker died while sending become unconfirmed."""
     now = now or timezone.now()
@@ -280,46 +273,177 @@ def recover_lost(now=None):
     return recovered
 
 
-def claim_due(worker, limit, *, now=None):
+def claim_due(worker, limit, *, now=None, recover=True):
     """Claim up to ``limit`` due deliveries for ``worker``; return their ids.
 
     Respects emergency stops, account cooldowns, one delivery in flight per
-    account, and the per-platform concurrency caps across every worker.
+    account, and the per-platform concurrency caps across every worker. Each
+    platform's earliest deliveries are considered, so a long queue for one
+    platform does not hold up another's. ``recover=False`` skips looking for
+    deliveries whose worker died (:func:`recover_lost`; a dispatcher claiming
+    many times a second does that once a second).
+
+    A dispatcher claims after every delivery it finishes, so this is three
+    plain SQL statements (:class:`_ClaimSQL`): building them with the ORM each
+    time cost more CPU than sending a delivery.
     """
     now = now or timezone.now()
-    recover_lost(now)
-    everything_paused, paused_units = active_pause_scope()
-    if everything_paused or limit <= 0:
+    if recover:
+        recover_lost(now)
+    if limit <= 0:
         return []
-    held = Q(lease_until__gt=now)
-    in_flight = dict(
-        Delivery.objects.filter(held)
-        .values_list("account__platform")
-        .annotate(n=Count("pk"))
-        .values_list("account__platform", "n")
-    )
-    busy_accounts = Delivery.objects.filter(held).values("account_id")
+    sql = _ClaimSQL.get()
+    at = connection.ops.adapt_datetimefield_value(now)
     caps = conf.get("RONGMEI_PLATFORM_CONCURRENCY")
-    room = {
-        platform: cap - in_flight.get(platform, 0) for platform, cap in caps.items()
-    }
-    if not any(n > 0 for n in room.values()):
-        return []
-    candidates = (
-        Delivery.objects.filter(
-            status__in=[Status.PLANNED, Status.PENDING, Status.UNCONFIRMED],
-            next_attempt_at__lte=now,
+    with connection.cursor() as cursor:
+        cursor.execute(sql.in_flight, [at])
+        in_flight = dict(cursor.fetchall())
+        room = {
+            platform: cap - in_flight.get(platform, 0) for platform, cap in caps.items()
+        }
+        open_platforms = [platform for platform, n in room.items() if n > 0]
+        if not open_platforms:
+            return []
+        # The first few due of each platform with room: enough to fill its
+        # room even when some share an account (one at a time per account).
+        per_platform = min(limit, max(room.values())) * 2
+        cursor.execute(
+            sql.candidates(len(open_platforms)),
+            [*sql.claimable_params(at), at, at, *open_platforms, per_platform],
         )
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        .exclude(account__cooldown_until__gt=now)
-        .exclude(account_id__in=busy_accounts)
-        .exclude(release__unit_id__in=paused_units)
-        .order_by("due_at", "pk")
-    )
-    lease_until = now + timedelta(seconds=conf.get("RONGMEI_DELIVERY_LEASE"))
-    if connection.features.has_select_for_update_skip_locked:
-        return _claim_skip_locked(candidates, worker, lease_until, room, limit)
-    return _claim_conditional(candidates, worker, lease_until, room, limit, now)
+        chosen = _pick(cursor.fetchall(), room, limit)
+        if not chosen:
+            return []
+        lease_until = now + timedelta(seconds=conf.get("RONGMEI_DELIVERY_LEASE"))
+        cursor.execute(
+            sql.claim(len(chosen)),
+            [
+                worker,
+                connection.ops.adapt_datetimefield_value(lease_until),
+                *chosen,
+                *sql.claimable_params(at),
+            ],
+        )
+        won = {row[0] for row in cursor.fetchall()}
+    return [pk for pk in chosen if pk in won]
+
+
+class _ClaimSQL:
+    """The claim's statements, written once per process from the models'
+    table and column names.
+
+    - ``in_flight``: deliveries held by a live claim, per platform;
+    - ``candidates``: due, claimable deliveries, ranked per platform by time,
+      leaving out accounts cooling down after a rate limit, accounts with a
+      delivery in flight and releases under an emergency stop (the whole
+      organisation's or their unit's);
+    - ``claim``: one UPDATE taking those of the chosen that are still
+      claimable. On PostgreSQL its rows come from ``SELECT … FOR UPDATE SKIP
+      LOCKED``, so dispatchers neither wait for each other nor take the same
+      row; on SQLite the single statement is atomic.
+    """
+
+    _instance = None
+
+    @classmethod
+    def get(cls):
+        if cls._instance is None or cls._instance.vendor != connection.vendor:
+            cls._instance = cls(connection)
+        return cls._instance
+
+    def __init__(self, connection):
+        from cms.models import ReleasePage
+
+        self.vendor = connection.vendor
+        q = connection.ops.quote_name
+
+        def columns(model):
+            return {f.name: q(f.column) for f in model._meta.concrete_fields}
+
+        d = self.d = columns(Delivery)
+        a, p = columns(Account), columns(PublishingPause)
+        names = {
+            "delivery": q(Delivery._meta.db_table),
+            "account": q(Account._meta.db_table),
+            "pause": q(PublishingPause._meta.db_table),
+            "release": q(ReleasePage._meta.db_table),
+            "release_pk": q(ReleasePage._meta.pk.column),
+            "release_unit": q(ReleasePage._meta.get_field("unit").column),
+            "d_id": d["id"],
+            "d_account": d["account"],
+            "d_release": d["release"],
+            "d_due": d["due_at"],
+            "d_lease": d["lease_until"],
+            "d_by": d["claimed_by"],
+            "a_id": a["id"],
+            "a_platform": a["platform"],
+            "a_cooldown": a["cooldown_until"],
+            "p_lifted": p["lifted_at"],
+            "p_unit": p["unit"],
+        }
+        self.names = names
+        self.in_flight = (  # noqa: S608 — quoted names from the models, values as parameters
+            "SELECT a.{a_platform}, COUNT(*) FROM {delivery} d"
+            " JOIN {account} a ON a.{a_id} = d.{d_account}"
+            " WHERE d.{d_lease} > %s GROUP BY a.{a_platform}"
+        ).format(**names)
+        self.skip_locked = connection.features.has_select_for_update_skip_locked
+
+    def claimable(self, alias=""):
+        """Due, and held by nobody (params: :meth:`claimable_params`)."""
+        d = self.d
+        return (
+            "{s} IN (%s, %s, %s) AND {n} <= %s AND ({l} IS NULL OR {l} <= %s)".format(
+                s=alias + d["status"],
+                n=alias + d["next_attempt_at"],
+                l=alias + d["lease_until"],
+            )
+        )
+
+    @staticmethod
+    def claimable_params(at):
+        return [Status.PLANNED, Status.PENDING, Status.UNCONFIRMED, at, at]
+
+    def candidates(self, n_platforms):
+        return (  # noqa: S608 — quoted names from the models, values as parameters
+            "SELECT id, account_id, platform FROM ("
+            " SELECT d.{d_id} AS id, d.{d_account} AS account_id,"
+            " a.{a_platform} AS platform, d.{d_due} AS due_at,"
+            " ROW_NUMBER() OVER ("
+            "  PARTITION BY a.{a_platform} ORDER BY d.{d_due}, d.{d_id}) AS place"
+            " FROM {delivery} d"
+            " JOIN {account} a ON a.{a_id} = d.{d_account}"
+            " JOIN {release} r ON r.{release_pk} = d.{d_release}"
+            " WHERE {claimable}"
+            " AND (a.{a_cooldown} IS NULL OR a.{a_cooldown} <= %s)"
+            " AND NOT EXISTS (SELECT 1 FROM {delivery} b"
+            "  WHERE b.{d_account} = d.{d_account} AND b.{d_lease} > %s)"
+            " AND NOT EXISTS (SELECT 1 FROM {pause} p WHERE p.{p_lifted} IS NULL"
+            "  AND (p.{p_unit} IS NULL OR p.{p_unit} = r.{release_unit}))"
+            " AND a.{a_platform} IN ({platforms})"
+            ") ranked WHERE place <= %s ORDER BY due_at, id"
+        ).format(
+            claimable=self.claimable("d."),
+            platforms=", ".join(["%s"] * n_platforms),
+            **self.names,
+        )
+
+    def claim(self, n_chosen):
+        chosen = ", ".join(["%s"] * n_chosen)
+        if self.skip_locked:
+            rows = (  # noqa: S608 — quoted names from the models, values as parameters
+                "SELECT {d_id} FROM {delivery} WHERE {d_id} IN ({chosen})"
+                " AND {claimable} ORDER BY {d_id} FOR UPDATE SKIP LOCKED"
+            ).format(chosen=chosen, claimable=self.claimable(), **self.names)
+        else:
+            rows = chosen
+        where = "{d_id} IN ({rows})".format(rows=rows, **self.names)
+        if not self.skip_locked:
+            where += " AND " + self.claimable()
+        return (  # noqa: S608 — quoted names from the models, values as parameters
+            "UPDATE {delivery} SET {d_by} = %s, {d_lease} = %s"
+            " WHERE {where} RETURNING {d_id}"
+        ).format(where=where, **self.names)
 
 
 def claim_one(pk, worker, *, now=None):
@@ -350,63 +474,36 @@ def _pick(rows, room, limit):
     return chosen
 
 
-def _claim_skip_locked(candidates, worker, lease_until, room, limit):
-    with transaction.atomic():
-        rows = list(
-            candidates.select_for_update(skip_locked=True, of=("self",)).values_list(
-                "pk", "account_id", "account__platform"
-            )[: limit * 4]
-        )
-        chosen = _pick(rows, room, limit)
-        Delivery.objects.filter(pk__in=chosen).update(
-            claimed_by=worker, lease_until=lease_until
-        )
-    return chosen
-
-
-def _claim_conditional(candidates, worker, lease_until, room, limit, now):
-    rows = list(
-        candidates.values_list("pk", "account_id", "account__platform")[: limit * 4]
-    )
-    claimed = []
-    for pk in _pick(rows, room, limit):
-        won = (
-            Delivery.objects.filter(pk=pk)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-            .update(claimed_by=worker, lease_until=lease_until)
-        )
-        if won:
-            claimed.append(pk)
-    return claimed
-
-
 # ---------------------------------------------------------------------------
 # Running a claimed delivery
 
 
 def run_delivery(pk, worker):
     """Do the next step of a delivery ``worker`` has claimed."""
+    # A pause can start between the claim and now: look again, in the same query.
+    paused = PublishingPause.objects.active().filter(
+        Q(unit__isnull=True) | Q(unit_id=OuterRef("release__unit_id"))
+    )
+    # Not the revision's content or the release's row: the revision's release
+    # is built once per process (``render.release_of``) and shared.
     delivery = (
-        Delivery.objects.select_related("account", "release", "revision")
+        Delivery.objects.select_related("account", "revision")
+        .defer("revision__content")
+        .annotate(paused=Exists(paused))
         .filter(pk=pk, claimed_by=worker)
         .first()
     )
     if delivery is None:
-        return None
-    everything_paused, paused_units = active_pause_scope()
-    if everything_paused or delivery.release.unit_id in paused_units:
-        _release_claim(delivery)
-        return delivery.status
+        return
     step = {
         Status.PLANNED: _send,
         Status.PENDING: _poll,
         Status.UNCONFIRMED: _confirm,
     }.get(delivery.status)
-    if step is None:
+    if delivery.paused or step is None:
         _release_claim(delivery)
-        return delivery.status
+        return
     step(delivery, worker)
-    return Delivery.objects.values_list("status", flat=True).get(pk=pk)
 
 
 def _release_claim(delivery):
@@ -456,17 +553,19 @@ def _send(delivery, worker):
         _fail(delivery, attempt, Rejected.kind, "", reason, payload=payload.as_json())
         return
     # Committed before any byte leaves: from here on a crash means "unconfirmed".
+    sending = {
+        "status": Status.SENDING,
+        "payload": payload.as_json(),
+        # The claim makes this worker the only writer: counting here is safe.
+        "attempts": delivery.attempts + 1,
+        "first_attempt_at": delivery.first_attempt_at or timezone.now(),
+    }
     started = Delivery.objects.filter(
         pk=delivery.pk, claimed_by=worker, status=Status.PLANNED
-    ).update(
-        status=Status.SENDING,
-        payload=payload.as_json(),
-        attempts=F("attempts") + 1,
-        first_attempt_at=Coalesce("first_attempt_at", timezone.now()),
-    )
+    ).update(**sending)
     if not started:
         return
-    delivery.refresh_from_db()
+    _set(delivery, sending)
     adapter = _adapter(delivery)
     try:
         if delivery.kind == Delivery.Kind.UPDATE:
@@ -551,16 +650,17 @@ def _record_outcome(delivery, attempt, outcome, *, found=False):
     if outcome.extra:
         common["progress"] = {**delivery.progress, **outcome.extra}
     if outcome.is_sent:
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Status.SENT,
-            sent_at=now,
-            error_kind="",
-            error_code="",
-            error_message="",
+        sent = {
+            "status": Status.SENT,
+            "sent_at": now,
+            "error_kind": "",
+            "error_code": "",
+            "error_message": "",
             **common,
-        )
+        }
+        Delivery.objects.filter(pk=delivery.pk).update(**sent)
         _finish_attempt(attempt, "found" if found else Status.SENT, "", "")
-        delivery.refresh_from_db()
+        _set(delivery, sent)
         transaction.on_commit(lambda: _announce_sent(delivery))
     else:
         Delivery.objects.filter(pk=delivery.pk).update(
@@ -569,6 +669,12 @@ def _record_outcome(delivery, attempt, outcome, *, found=False):
             **common,
         )
         _finish_attempt(attempt, Status.PENDING, "", "")
+
+
+def _set(delivery, fields):
+    """Keep the instance in step with an update just made to its row."""
+    for name, value in fields.items():
+        setattr(delivery, name, value)
 
 
 def _announce_sent(delivery):

@@ -69,9 +69,28 @@ def absolute_url(url):
     return urljoin(base, url or "")
 
 
+def once_per_release(release, name, build):
+    """``build()``, worked out once per release object and kept on it.
+
+    For what does not depend on the account: a revision's release is shared
+    by every delivery of its fan-out (:func:`release_of`), so the work is done
+    once for hundreds of accounts. Two threads may both build it the first
+    time; either result is the same.
+    """
+    kept = release.__dict__.setdefault("_rongmei_once", {})
+    if name not in kept:
+        kept[name] = build()
+    return kept[name]
+
+
 def public_link(release, key=""):
     """The release's public address, carrying the delivery key when given."""
-    url = release.full_url or absolute_url(release.url or "/")
+    # Wagtail's URL routing costs milliseconds a call.
+    url = once_per_release(
+        release,
+        "public_link",
+        lambda: release.full_url or absolute_url(release.url or "/"),
+    )
     if not key:
         return url
     return with_key(url, key)

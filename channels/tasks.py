@@ -8,7 +8,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from django.core.management import call_command
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from . import conf, engine
@@ -68,6 +68,7 @@ def dispatch(loop_seconds=None, *, until_idle=False, threads=None):
         return _dispatch_inline(deadline, interval, until_idle)
     done = 0
     running = set()
+    recovered_at = None
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery") as pool:
         while True:
             running = {future for future in running if not future.done()}
@@ -75,7 +76,14 @@ def dispatch(loop_seconds=None, *, until_idle=False, threads=None):
             claimed = []
             if free > 0 and time.monotonic() < deadline:
                 worker = engine.worker_name()
-                claimed = engine.claim_due(worker, free)
+                # Claims follow every finished delivery; dead workers' claims
+                # are looked for once per interval.
+                recover = recovered_at is None or (
+                    time.monotonic() - recovered_at >= interval
+                )
+                if recover:
+                    recovered_at = time.monotonic()
+                claimed = engine.claim_due(worker, free, recover=recover)
                 for pk in claimed:
                     running.add(pool.submit(_run_claimed, pk, worker))
                 done += len(claimed)
@@ -91,8 +99,19 @@ def dispatch(loop_seconds=None, *, until_idle=False, threads=None):
                     wait(running, timeout=interval, return_when=FIRST_COMPLETED)
                 else:
                     time.sleep(interval)
-            close_old_connections()
+            _drop_broken_connection()
+    connection.close()
     return done
+
+
+def _drop_broken_connection():
+    """Reconnect only after a database error: the dispatcher queries many
+    times a second, and ``close_old_connections`` would close the connection
+    each time when ``CONN_MAX_AGE`` is 0."""
+    if connection.connection is not None and connection.errors_occurred:
+        if not connection.is_usable():
+            connection.close()
+        connection.errors_occurred = False
 
 
 def _dispatch_inline(deadline, interval, until_idle):

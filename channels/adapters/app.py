@@ -42,6 +42,7 @@ outcome. Because the receiver deduplicates on the key, ``find`` answers None
 and the engine simply sends again. Calls per publish: one.
 """
 
+import copy
 import hashlib
 import hmac
 import json
@@ -55,7 +56,13 @@ from rest_framework.fields import DateTimeField
 from rest_framework.utils.encoders import JSONEncoder
 from wagtail.api.utils import get_full_url
 
-from ..render import public_link, release_of, release_title, target_for
+from ..render import (
+    once_per_release,
+    public_link,
+    release_of,
+    release_title,
+    target_for,
+)
 from .base import (
     Adapter,
     Outcome,
@@ -223,7 +230,11 @@ class AppAdapter(Adapter):
     def render(cls, revision, account):
         release = release_of(revision)
         target = target_for(release, account)
-        content = {"release": release_representation(release)}
+        representation = once_per_release(
+            release, "api", lambda: release_representation(release)
+        )
+        # A copy: the payload is the delivery's own.
+        content = {"release": copy.deepcopy(representation)}
         if target and (target.title_override or target.text_override):
             content["wording"] = {
                 "title": target.title_override,

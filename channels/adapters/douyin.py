@@ -607,12 +607,22 @@ class DouyinAdapter(Adapter):
         )
         if stale.exists():
             tokens.forget(self.account)
+            self._current_token = None
 
     def _token_row(self, name):
         return _stored_rows(self.account).filter(name=name).first()
 
     def _access_token(self):
-        """``(value, generation)``: the stored token, else the credentials' one."""
+        """``(value, generation)``: the stored token, else the credentials' one.
+
+        Looked up once per adapter (one step of one delivery); a refused token
+        is replaced through :meth:`_refresh_access_token`.
+        """
+        if getattr(self, "_current_token", None) is None:
+            self._current_token = self._look_up_access_token()
+        return self._current_token
+
+    def _look_up_access_token(self):
         self._forget_replaced_tokens()
         stored = tokens.current(self.account, "access_token")
         if stored is not None:
@@ -656,7 +666,8 @@ class DouyinAdapter(Adapter):
             seen_generation=seen_generation,
             fetch=fetch,
         )
-        return token.value, token.generation
+        self._current_token = (token.value, token.generation)
+        return self._current_token
 
     # Helpers ---------------------------------------------------------------
 

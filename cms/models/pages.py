@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -313,6 +313,13 @@ class ReleasePage(Page):
             if target.get("account") in existing
         ]
         return release
+
+    def publish(self, revision, *args, **kwargs):
+        """Publish ``revision`` in one transaction, with everything hung on
+        ``page_published``: a release that goes live has its deliveries
+        planned (``channels``), or it does not go live at all."""
+        with transaction.atomic():
+            return super().publish(revision, *args, **kwargs)
 
     def full_clean(self, *args, **kwargs):
         self.assign_unit()
